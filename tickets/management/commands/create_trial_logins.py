@@ -1,0 +1,34 @@
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+
+TRIAL_LOGINS = (
+    # username, group, is a superuser
+    ("admin", None, True),
+    ("supervisor", "Supervisor", False),
+    ("boxoffice", "Box office", False),
+)
+
+
+class Command(BaseCommand):
+    help = ("Create (or reset) the trial logins admin, supervisor and boxoffice "
+            "with fresh random passwords, and print them. For trying the app; "
+            "on a real installation create named logins in the admin instead.")
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        self.stdout.write("Logins for this run (new passwords every run):")
+        for username, group_name, is_superuser in TRIAL_LOGINS:
+            user, _created = User.objects.get_or_create(username=username)
+            password = secrets.token_urlsafe(12)
+            user.set_password(password)
+            user.is_staff = True
+            user.is_superuser = is_superuser
+            user.save()
+            if group_name:
+                group = Group.objects.filter(name=group_name).first()
+                if group is not None:
+                    user.groups.add(group)
+            self.stdout.write(f"  {username:<11} {password}")

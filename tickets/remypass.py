@@ -1,0 +1,576 @@
+"""
+The one place that speaks HTTP to RemyPass.
+
+Every call goes through ``RemyPassClient._request``, which sets the timeouts,
+unwraps the ``{success, message, data}`` envelope, logs the call once and
+turns each way it can fail into one of these exceptions::
+
+    RemyPassError                  base; ``message`` is safe to show staff
+    ├── RemyPassUnavailable        no usable answer: try again later
+    │   ├── RemyPassNotReached     the request certainly never arrived
+    │   ├── RemyPassNoAnswer       it went out, no answer came back: it may
+    │   │                          have been carried out
+    │   ├── RemyPassServerError    5xx answer
+    │   └── RemyPassBusy           429; ``retry_after`` in seconds, if given
+    ├── RemyPassRejected           4xx; ``status`` and RemyPass's ``api_message``
+    │   ├── RemyPassDuplicate      the booking id is already in use there
+    │   ├── RemyPassAuthError      401: the key is wrong, expired or inactive
+    │   ├── RemyPassPermissionError 403: the key or plan lacks a permission
+    │   └── RemyPassNotFound       404
+    └── RemyPassBadResponse        an answer that is not the documented shape
+
+Responses are parsed defensively: unknown fields are ignored, ``member`` and
+``pass`` are accepted as an id string or an embedded object, and fields that
+are missing or of the wrong type come back as ``None``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, Iterator
+
+import requests
+from django.conf import settings
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from urllib3.exceptions import NewConnectionError
+
+logger = logging.getLogger(__name__)
+
+PASS_STATUSES = ("active", "inactive", "expired", "void")
+# Statuses on which a read may be repeated without harm.
+RETRYABLE_READ_STATUSES = {429, 502, 503, 504}
+MAX_LOGGED_BODY = 500
+EMAIL_PATTERN = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")
+
+
+def mask_email(text: str) -> str:
+    """Return ``text`` with every e-mail address cut to its first letter."""
+    return EMAIL_PATTERN.sub(r"\1***@\2", text or "")
+
+
+# --- Exceptions -------------------------------------------------------------
+
+
+class RemyPassError(Exception):
+    """A RemyPass call failed; ``message`` tells staff what to do."""
+
+    default_message = gettext_lazy("RemyPass could not complete the request.")
+
+    def __init__(self, message: str | None = None, *, status: int | None = None,
+                 api_message: str = ""):
+        self.message = message or str(self.default_message)
+        self.status = status
+        self.api_message = api_message
+        super().__init__(self.message)
+
+
+class RemyPassUnavailable(RemyPassError):
+    """No usable answer came back; the same request may work later."""
+
+
+class RemyPassNotReached(RemyPassUnavailable):
+    """The request never reached RemyPass (refused, or connect timed out)."""
+
+
+class RemyPassNoAnswer(RemyPassUnavailable):
+    """The request went out but no answer came back in time."""
+
+
+class RemyPassServerError(RemyPassUnavailable):
+    """RemyPass answered with a 5xx status."""
+
+
+class RemyPassBusy(RemyPassUnavailable):
+    """RemyPass answered 429: the key's rate limit was reached."""
+
+    def __init__(self, message=None, *, retry_after: int | None = None, **kw):
+        self.retry_after = retry_after
+        super().__init__(message, **kw)
+
+
+class RemyPassRejected(RemyPassError):
+    """RemyPass refused the request (4xx)."""
+
+
+class RemyPassDuplicate(RemyPassRejected):
+    """RemyPass already holds a ticket for this booking id."""
+
+
+class RemyPassAuthError(RemyPassRejected):
+    """The API key was rejected (401)."""
+
+
+class RemyPassPermissionError(RemyPassRejected):
+    """The key or the company plan lacks a permission (403)."""
+
+
+class RemyPassNotFound(RemyPassRejected):
+    """RemyPass does not know the id (404)."""
+
+
+class RemyPassBadResponse(RemyPassError):
+    """RemyPass answered, but not in the documented shape."""
+
+
+class RemyPassNotConfigured(RemyPassError):
+    """No API key is set, so no call is attempted."""
+
+
+# --- Parsed shapes ----------------------------------------------------------
+
+
+def _text(value: Any, limit: int = 500) -> str:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)[:limit]
+    return ""
+
+
+def _datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = parse_datetime(value.strip())
+    except ValueError:
+        return None
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        # RemyPass's examples are all UTC; read an offset-less time as UTC.
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def _id_and_object(value: Any) -> tuple[str, dict]:
+    """Split a field that may be an id string or an embedded object."""
+    if isinstance(value, dict):
+        return _text(value.get("_id"), 64), value
+    return _text(value, 64), {}
+
+
+@dataclass
+class MemberData:
+    remypass_id: str
+    name: str = ""
+    email: str = ""
+    member_ref: str = ""
+    type: str = ""
+    status: str = ""
+
+
+@dataclass
+class TemplateData:
+    remypass_id: str
+    name: str = ""
+    description: str = ""
+    type: str = ""
+    approved: bool | None = None
+
+
+@dataclass
+class PassData:
+    """One pass instance as RemyPass described it."""
+
+    remypass_id: str
+    serial_number: str = ""
+    status: str = ""
+    member_id: str = ""
+    member: MemberData | None = None
+    template_id: str = ""
+    template: TemplateData | None = None
+    recipient_name: str = ""
+    recipient_email: str = ""
+    expiry_date: datetime | None = None
+    issued_at: datetime | None = None
+    apple_wallet_url: str = ""
+    google_wallet_url: str = ""
+    booking_id: str = ""
+    event_name: str = ""
+    raw: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def film(self) -> str:
+        """Return the film or event name, wherever RemyPass put it."""
+        if self.event_name:
+            return self.event_name
+        return self.template.name if self.template else ""
+
+
+@dataclass
+class IssuedTicket:
+    passes: PassData
+    email_sent: bool | None
+    message: str
+
+
+@dataclass
+class PassPage:
+    items: list[PassData]
+    has_next: bool
+
+
+def parse_member(value: Any) -> tuple[str, MemberData | None]:
+    member_id, obj = _id_and_object(value)
+    if not obj:
+        return member_id, None
+    return member_id, MemberData(
+        remypass_id=member_id,
+        name=_text(obj.get("name"), 200),
+        email=_text(obj.get("email"), 254),
+        member_ref=_text(obj.get("memberId"), 100),
+        type=_text(obj.get("type"), 20),
+        status=_text(obj.get("status"), 20),
+    )
+
+
+def parse_template(value: Any) -> tuple[str, TemplateData | None]:
+    template_id, obj = _id_and_object(value)
+    if not obj:
+        return template_id, None
+    approved = obj.get("approved")
+    return template_id, TemplateData(
+        remypass_id=template_id,
+        name=_text(obj.get("name"), 200),
+        description=_text(obj.get("description"), 500),
+        type=_text(obj.get("type"), 50),
+        approved=approved if isinstance(approved, bool) else None,
+    )
+
+
+def parse_pass(obj: Any) -> PassData:
+    """Read a PassInstance object; raise RemyPassBadResponse if it has no id."""
+    if not isinstance(obj, dict):
+        raise RemyPassBadResponse(_("RemyPass sent a ticket in an unknown shape."))
+    pass_id = _text(obj.get("_id"), 64)
+    if not pass_id:
+        raise RemyPassBadResponse(_("RemyPass's answer did not include a ticket id."))
+    member_id, member = parse_member(obj.get("member"))
+    template_id, template = parse_template(obj.get("pass"))
+    wallet = obj.get("walletUrls")
+    wallet = wallet if isinstance(wallet, dict) else {}
+    status = _text(obj.get("status"), 20).lower()
+    return PassData(
+        remypass_id=pass_id,
+        serial_number=_text(obj.get("serialNumber"), 100),
+        status=status if status in PASS_STATUSES else "",
+        member_id=member_id,
+        member=member,
+        template_id=template_id,
+        template=template,
+        recipient_name=_text(obj.get("recipientName"), 200),
+        recipient_email=_text(obj.get("recipientEmail"), 254),
+        expiry_date=_datetime(obj.get("expiryDate")),
+        issued_at=_datetime(obj.get("issuedAt")),
+        apple_wallet_url=_url(wallet.get("apple")),
+        google_wallet_url=_url(wallet.get("google")),
+        booking_id=_text(obj.get("bookingId"), 100),
+        event_name=_text(obj.get("eventName"), 200),
+        raw=obj,
+    )
+
+
+def _url(value: Any) -> str:
+    # Only web links become buttons on a page; anything else is dropped.
+    text = _text(value, 1000)
+    return text if text.startswith(("https://", "http://")) else ""
+
+
+def _retry_after_seconds(value: str | None) -> int | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0, int((when - datetime.now(timezone.utc)).total_seconds()))
+
+
+def looks_like_duplicate(api_message: str) -> bool:
+    text = api_message.lower()
+    return "already exist" in text or "duplicate" in text or "already used" in text
+
+
+# --- The client -------------------------------------------------------------
+
+
+class RemyPassClient:
+    """A RemyPass API client bound to one base URL and key."""
+
+    def __init__(self, base_url: str, api_key: str, *,
+                 timeout: tuple[float, float] = (5.0, 15.0),
+                 read_retries: int = 2, retry_backoff: float = 0.5,
+                 session: requests.Session | None = None):
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.timeout = timeout
+        self.read_retries = read_retries
+        self.retry_backoff = retry_backoff
+        self.session = session or requests.Session()
+        self.session.headers.update({
+            "Accept": "application/json",
+            "User-Agent": "venue_portal",
+        })
+
+    def __repr__(self):
+        # The key stays out of reprs, tracebacks and debug pages.
+        return f"<RemyPassClient {self.base_url}>"
+
+    @classmethod
+    def from_settings(cls) -> RemyPassClient:
+        read = settings.REMYPASS_TIMEOUT
+        return cls(
+            settings.REMYPASS_BASE_URL,
+            settings.REMYPASS_API_KEY,
+            timeout=(min(settings.REMYPASS_CONNECT_TIMEOUT, read), read),
+            read_retries=settings.REMYPASS_READ_RETRIES,
+            retry_backoff=settings.REMYPASS_RETRY_BACKOFF,
+        )
+
+    # -- Endpoints --
+
+    def issue_event_ticket(self, *, booking_id: str, film: str,
+                           start_time: datetime, screen: str, row: str,
+                           seat: str, customer_name: str, customer_email: str,
+                           send_email: bool) -> IssuedTicket:
+        """Create the ticket for one booking (POST /event-tickets/issue)."""
+        body = {
+            "bookingId": booking_id,
+            "film": film,
+            "startTime": format_utc(start_time),
+            "screen": screen,
+            "row": row,
+            "seat": seat,
+            "customer": {"name": customer_name, "email": customer_email},
+            # Sent every time: the two issuing endpoints default differently.
+            "sendEmail": bool(send_email),
+        }
+        envelope = self._request("POST", "/event-tickets/issue", json_body=body,
+                                 booking_id=booking_id)
+        data = envelope.get("data")
+        if not isinstance(data, dict):
+            raise RemyPassBadResponse(_("RemyPass's answer did not include the ticket."))
+        instance = data.get("passInstance", data)
+        email_sent = data.get("emailSent", instance.get("emailSent")
+                              if isinstance(instance, dict) else None)
+        return IssuedTicket(
+            passes=parse_pass(instance),
+            email_sent=email_sent if isinstance(email_sent, bool) else None,
+            message=_text(envelope.get("message"), 500),
+        )
+
+    def get_pass(self, pass_id: str, *, booking_id: str = "") -> PassData:
+        """Fetch one pass instance (GET /passes/{id})."""
+        envelope = self._request("GET", f"/passes/{pass_id}", booking_id=booking_id)
+        return parse_pass(envelope.get("data"))
+
+    def list_passes(self, *, page: int = 1, limit: int = 100,
+                    status: str | None = None,
+                    include_void: bool = True) -> PassPage:
+        """Fetch one page of pass instances (GET /passes)."""
+        params: dict[str, Any] = {"page": page, "limit": limit,
+                                  "includeVoid": "true" if include_void else "false"}
+        if status:
+            params["status"] = status
+        envelope = self._request("GET", "/passes", params=params)
+        items = envelope.get("data")
+        if not isinstance(items, list):
+            raise RemyPassBadResponse(_("RemyPass sent a ticket list in an unknown shape."))
+        parsed = []
+        for item in items:
+            try:
+                parsed.append(parse_pass(item))
+            except RemyPassBadResponse:
+                logger.warning("RemyPass GET /passes page %s: skipped an item "
+                               "without an id", page)
+        pagination = envelope.get("pagination")
+        pagination = pagination if isinstance(pagination, dict) else {}
+        has_next = pagination.get("hasNextPage")
+        if not isinstance(has_next, bool):
+            has_next = len(items) >= limit
+        return PassPage(items=parsed, has_next=has_next)
+
+    def iter_passes(self, *, include_void: bool = True, limit: int = 100,
+                    max_pages: int = 10_000) -> Iterator[PassData]:
+        """Yield every pass instance, page by page."""
+        for page in range(1, max_pages + 1):
+            result = self.list_passes(page=page, limit=limit,
+                                      include_void=include_void)
+            yield from result.items
+            if not result.has_next or not result.items:
+                return
+
+    def revoke_pass(self, pass_id: str, *, booking_id: str = "") -> str:
+        """Void a pass for good (POST /passes/{id}/revoke); return the message."""
+        envelope = self._request("POST", f"/passes/{pass_id}/revoke",
+                                 booking_id=booking_id)
+        return _text(envelope.get("message"), 500)
+
+    # -- Transport --
+
+    def _request(self, method: str, path: str, *, json_body: dict | None = None,
+                 params: dict | None = None, booking_id: str = "") -> dict:
+        if not self._api_key:
+            raise RemyPassNotConfigured(_(
+                "RemyPass is not configured: no API key is set. Ask your IT "
+                "contact to set REMYPASS_API_KEY."))
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._send_once(method, path, json_body=json_body,
+                                       params=params, booking_id=booking_id)
+            except RemyPassError as exc:
+                if not self._may_retry(method, exc, attempt):
+                    raise
+            time.sleep(self.retry_backoff * (2 ** (attempt - 1)))
+
+    def _may_retry(self, method: str, exc: RemyPassError, attempt: int) -> bool:
+        if method == "GET":
+            return attempt <= self.read_retries and _is_retryable_read(exc)
+        # A write is repeated only when it certainly never arrived, so a
+        # retry can never create a second ticket.
+        return attempt == 1 and isinstance(exc, RemyPassNotReached)
+
+    def _send_once(self, method, path, *, json_body, params, booking_id) -> dict:
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method, self.base_url + path, json=json_body, params=params,
+                headers={"X-API-Key": self._api_key}, timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            elapsed = (time.monotonic() - started) * 1000
+            error = _transport_error(exc)
+            logger.error("RemyPass %s %s -> %s after %.0f ms (booking %s)",
+                         method, path, type(error).__name__, elapsed,
+                         booking_id or "-")
+            raise error from exc
+        elapsed = (time.monotonic() - started) * 1000
+        try:
+            envelope = _unwrap(response)
+        except RemyPassError as exc:
+            level = logging.WARNING if isinstance(exc, RemyPassRejected) else logging.ERROR
+            logger.log(level, "RemyPass %s %s -> %s in %.0f ms (booking %s): %s",
+                       method, path, response.status_code, elapsed,
+                       booking_id or "-",
+                       mask_email(response.text[:MAX_LOGGED_BODY]).replace("\n", " "))
+            raise
+        logger.info("RemyPass %s %s -> %s in %.0f ms (booking %s)", method, path,
+                    response.status_code, elapsed, booking_id or "-")
+        return envelope
+
+
+def _is_retryable_read(exc: RemyPassError) -> bool:
+    if isinstance(exc, (RemyPassNotReached, RemyPassNoAnswer, RemyPassBusy)):
+        return True
+    return isinstance(exc, RemyPassServerError) and exc.status in RETRYABLE_READ_STATUSES
+
+
+def _transport_error(exc: requests.RequestException) -> RemyPassError:
+    """Map a requests failure to whether the request could have arrived."""
+    if isinstance(exc, requests.ConnectTimeout) or _refused(exc):
+        return RemyPassNotReached(_(
+            "RemyPass could not be reached. Nothing was sent; try again in a "
+            "minute, and tell your IT contact if it keeps happening."))
+    if isinstance(exc, (requests.Timeout, requests.ConnectionError)):
+        return RemyPassNoAnswer(_(
+            "RemyPass did not answer in time. The request may still have gone "
+            "through, so do not issue a new booking for it."))
+    return RemyPassUnavailable(_("The request to RemyPass failed. Try again in a minute."))
+
+
+def _refused(exc: requests.RequestException) -> bool:
+    # requests wraps urllib3's MaxRetryError, whose reason tells a refused or
+    # unresolvable connection (nothing sent) from one dropped mid-answer.
+    inner = exc.args[0] if exc.args else None
+    return isinstance(getattr(inner, "reason", None), NewConnectionError)
+
+
+def _unwrap(response: requests.Response) -> dict:
+    """Return the envelope of a successful answer or raise the matching error."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    api_message = _text(body.get("message"), 500) if isinstance(body, dict) else ""
+
+    if status >= 400 or (300 <= status < 400):
+        raise _status_error(status, api_message, response.headers)
+    if not isinstance(body, dict):
+        raise RemyPassBadResponse(_(
+            "RemyPass answered in an unexpected format. The request may have "
+            "gone through; check the ticket before trying again."), status=status)
+    if body.get("success") is False:
+        raise RemyPassBadResponse(
+            _("RemyPass reported a failure: %(message)s")
+            % {"message": api_message or _("no reason given")},
+            status=status, api_message=api_message)
+    return body
+
+
+def _status_error(status: int, api_message: str, headers) -> RemyPassError:
+    reason = api_message or _("no reason given")
+    if status == 401:
+        return RemyPassAuthError(_(
+            "The RemyPass API key was rejected. Ask your IT contact to check "
+            "REMYPASS_API_KEY."), status=status, api_message=api_message)
+    if status == 403:
+        return RemyPassPermissionError(_(
+            "The RemyPass key is not allowed to do this (%(reason)s). Ask your "
+            "IT contact to add the permission or check the plan.")
+            % {"reason": reason}, status=status, api_message=api_message)
+    if status == 404:
+        return RemyPassNotFound(_("RemyPass does not know this ticket."),
+                                status=status, api_message=api_message)
+    if status == 429:
+        retry_after = _retry_after_seconds(headers.get("Retry-After"))
+        if retry_after is not None:
+            message = _("RemyPass is busy. Try again in %(seconds)s seconds.") % {
+                "seconds": retry_after}
+        else:
+            message = _("RemyPass is busy. Try again in a minute.")
+        return RemyPassBusy(message, retry_after=retry_after, status=status,
+                            api_message=api_message)
+    if status >= 500:
+        return RemyPassServerError(_(
+            "RemyPass had a problem on its side (error %(status)s). Try again in "
+            "a few minutes.") % {"status": status}, status=status,
+            api_message=api_message)
+    if status < 400:
+        return RemyPassBadResponse(_("RemyPass answered with a redirect, which "
+                                     "it should not. Check REMYPASS_BASE_URL."),
+                                   status=status)
+    if looks_like_duplicate(api_message):
+        return RemyPassDuplicate(_(
+            "RemyPass already has a ticket for this booking id."), status=status,
+            api_message=api_message)
+    return RemyPassRejected(
+        _("RemyPass refused the ticket: %(reason)s") % {"reason": reason},
+        status=status, api_message=api_message)
+
+
+def format_utc(value: datetime) -> str:
+    """Return an aware datetime as UTC ISO 8601 with a ``Z``."""
+    if value.tzinfo is None:
+        raise ValueError("start times must be timezone-aware")
+    utc = value.astimezone(timezone.utc).replace(microsecond=0)
+    return utc.isoformat().replace("+00:00", "Z")
+
+
+def client() -> RemyPassClient:
+    """Return a client configured from settings."""
+    return RemyPassClient.from_settings()
+
