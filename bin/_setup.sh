@@ -14,7 +14,7 @@ fi
 stamp=.venv/.installed-$(basename "$requirements_file")
 if [ ! -f "$stamp" ] || ! cmp -s "$stamp" <(cat requirements*.txt); then
   echo "Installing packages from $requirements_file ..."
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements_file"
+  .venv/bin/python -m pip install -qq --disable-pip-version-check -r "$requirements_file"
   cat requirements*.txt > "$stamp"
 fi
 export PATH="$PWD/.venv/bin:$PATH"

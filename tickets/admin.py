@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
 from django.utils import formats, timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -197,9 +197,9 @@ class TicketAdmin(admin.ModelAdmin):
             (_("Google Wallet"), ticket.google_wallet_url)) if url]
         if not links:
             return "—"
-        return format_html(" · ".join(
-            format_html('<a href="{}" target="_blank" rel="noopener">{}</a>',
-                        url, label) for label, url in links))
+        return format_html_join(
+            " · ", '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            ((url, label) for label, url in links))
 
     # -- Actions --
 

@@ -15,9 +15,11 @@ talk to RemyPass or open transactions themselves. The rules they keep:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -437,3 +439,237 @@ def _mark_void(ticket, *, actor, reason, answer) -> Ticket:
         record(ticket, TicketEvent.Action.VOIDED, actor=actor, message=reason,
                answer=answer)
     return ticket
+
+
+# --- Refreshing and syncing from RemyPass -----------------------------------
+
+
+def refresh_ticket(ticket: Ticket, *, actor, client=None) -> Ticket:
+    """Read the ticket's pass back from RemyPass and take its status."""
+    require(actor, "refresh_ticket")
+    if not ticket.remypass_id:
+        raise TicketNotAllowed(_("This ticket has no RemyPass id yet; retry or "
+                                 "reconcile it instead."))
+    client = client or remypass.client()
+    try:
+        data = client.get_pass(ticket.remypass_id,
+                               booking_id=ticket.booking.booking_id)
+    except remypass.RemyPassError as exc:
+        raise TicketError(exc.message) from exc
+    changed = take_remote_status(ticket, data, actor=actor)
+    if not changed:
+        record(ticket, TicketEvent.Action.REFRESHED, actor=actor,
+               message=_("No change: RemyPass holds it as %(status)s.") % {
+                   "status": data.status or "?"})
+    return Ticket.objects.select_related("booking").get(pk=ticket.pk)
+
+
+def take_remote_status(ticket: Ticket, data: remypass.PassData, *,
+                       actor=None) -> bool:
+    """Adopt RemyPass's status for an issued ticket; return True if it changed."""
+    new_status = data.status
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        if not new_status or new_status == ticket.status:
+            return False
+        if ticket.status == Ticket.Status.VOID:
+            # Void is permanent in RemyPass; a different answer is an anomaly
+            # to report, never a reason to bring the ticket back.
+            logger.warning("Ticket for booking %s is void here but %s in "
+                           "RemyPass; left void", ticket.booking.booking_id,
+                           new_status)
+            return False
+        old = ticket.get_status_display()
+        ticket.status = new_status
+        fields = ["status", "updated_at"]
+        if new_status == Ticket.Status.VOID and not ticket.voided_at:
+            ticket.voided_at = timezone.now()
+            fields.append("voided_at")
+        ticket.save(update_fields=fields)
+        record(ticket, TicketEvent.Action.STATUS_CHANGED, actor=actor,
+               message=_("%(old)s → %(new)s in RemyPass.") % {
+                   "old": old, "new": ticket.get_status_display()})
+    return True
+
+
+@dataclass
+class SyncSummary:
+    seen: int = 0
+    matched: int = 0
+    changed: int = 0
+    not_ours: int = 0
+
+    def __str__(self):
+        return (f"{self.seen} passes read from RemyPass, {self.matched} match a "
+                f"ticket here, {self.changed} status changes recorded, "
+                f"{self.not_ours} not issued from this installation.")
+
+
+def sync_tickets(*, client=None) -> SyncSummary:
+    """Walk every pass in RemyPass and take each changed status locally."""
+    client = client or remypass.client()
+    summary = SyncSummary()
+    page = 1
+    while True:
+        result = client.list_passes(page=page, limit=100, include_void=True)
+        _sync_page(result.items, summary)
+        if not result.has_next or not result.items:
+            return summary
+        page += 1
+
+
+def _sync_page(items, summary: SyncSummary) -> None:
+    summary.seen += len(items)
+    ids = [item.remypass_id for item in items]
+    local = {t.remypass_id: t for t in
+             Ticket.objects.filter(remypass_id__in=ids).select_related("booking")}
+    summary.not_ours += len(set(ids) - set(local))
+    for item in items:
+        ticket = local.get(item.remypass_id)
+        if ticket is None:
+            continue
+        summary.matched += 1
+        if item.status and item.status != ticket.status:
+            if take_remote_status(ticket, item):
+                summary.changed += 1
+
+
+# --- Reconciling tickets whose outcome is unknown ---------------------------
+
+
+@dataclass
+class ReconcileSummary:
+    matched: list = field(default_factory=list)
+    retried: list = field(default_factory=list)
+    flagged: list = field(default_factory=list)
+    failed: list = field(default_factory=list)
+    search_error: str = ""
+
+    @property
+    def settled(self):
+        return len(self.matched) + len(self.retried)
+
+    def __str__(self):
+        lines = [f"matched to a pass RemyPass holds: {len(self.matched)}",
+                 f"sent again and issued: {len(self.retried)}",
+                 f"left flagged for a person to decide: {len(self.flagged)}",
+                 f"sent again and failed: {len(self.failed)}"]
+        if self.search_error:
+            lines.append(f"RemyPass could not be searched: {self.search_error}")
+        return "\n".join(lines)
+
+
+# How far before our first send a matching pass may have been issued, for
+# clocks that disagree.
+CLOCK_SLACK = timedelta(minutes=5)
+
+
+def reconcile_tickets(*, min_age_seconds: int, actor=None,
+                      client=None) -> ReconcileSummary:
+    """
+    Settle tickets left sending or unknown for at least ``min_age_seconds``.
+
+    Each is matched to the one pass RemyPass holds for it, or sent again when
+    RemyPass holds none, or left flagged with the candidates found. Nothing is
+    changed that the search cannot justify.
+    """
+    if actor is not None:
+        require(actor, "reconcile_ticket")
+    client = client or remypass.client()
+    summary = ReconcileSummary()
+    cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
+    stale = list(Ticket.objects.filter(
+        status__in=[Ticket.Status.SENDING, Ticket.Status.UNKNOWN])
+        .filter(_sent_before(cutoff)).select_related("booking"))
+    if not stale:
+        return summary
+    try:
+        held = list(client.iter_passes(include_void=True))
+    except remypass.RemyPassError as exc:
+        summary.search_error = exc.message
+        return summary
+    taken = set(Ticket.objects.exclude(remypass_id=None)
+                .values_list("remypass_id", flat=True))
+    for ticket in stale:
+        if not _claim(ticket):
+            continue  # another run or a person got to it first
+        candidates = [p for p in held if p.remypass_id not in taken
+                      and _could_be(p, ticket)]
+        _settle(ticket, candidates, summary, actor=actor, client=client)
+        if ticket.remypass_id:
+            taken.add(ticket.remypass_id)
+    return summary
+
+
+def _sent_before(cutoff) -> Q:
+    return Q(sent_at__lte=cutoff) | Q(sent_at__isnull=True, created_at__lte=cutoff)
+
+
+def _claim(ticket: Ticket) -> bool:
+    """Take the ticket for this run, unless someone changed it meanwhile."""
+    claimed = Ticket.objects.filter(
+        pk=ticket.pk, status=ticket.status, updated_at=ticket.updated_at,
+    ).update(status=Ticket.Status.SENDING, updated_at=timezone.now())
+    if claimed:
+        ticket.status = Ticket.Status.SENDING
+    return bool(claimed)
+
+
+def _could_be(data: remypass.PassData, ticket: Ticket) -> bool:
+    booking = ticket.booking
+    if data.booking_id:
+        # RemyPass echoes the booking id: that settles it either way.
+        return data.booking_id == booking.booking_id
+    if data.recipient_email.casefold() != booking.customer_email.casefold():
+        return False
+    if data.recipient_name and (data.recipient_name.casefold()
+                                != booking.customer_name.casefold()):
+        return False
+    if data.film and data.film.casefold() != booking.film.casefold():
+        return False
+    return data.issued_at is None or data.issued_at >= ticket.created_at - CLOCK_SLACK
+
+
+def _settle(ticket, candidates, summary, *, actor, client) -> None:
+    label = ticket.booking.booking_id
+    if len(candidates) == 1:
+        with transaction.atomic():
+            apply_pass_data(ticket, candidates[0])
+            ticket.status = candidates[0].status or Ticket.Status.ACTIVE
+            ticket.last_error = ""
+            ticket.reconcile_candidates = []
+            ticket.save()
+            record(ticket, TicketEvent.Action.RECONCILED, actor=actor, message=_(
+                "Matched to the pass RemyPass holds, serial number %(serial)s.")
+                % {"serial": ticket.serial_number or "?"})
+        summary.matched.append(label)
+        return
+    if candidates:
+        ticket.status = Ticket.Status.UNKNOWN
+        ticket.reconcile_candidates = [_describe_candidate(c) for c in candidates]
+        ticket.last_error = _(
+            "RemyPass holds %(n)s passes that could be this ticket; a "
+            "supervisor must decide which.") % {"n": len(candidates)}
+        ticket.save(update_fields=["status", "reconcile_candidates", "last_error",
+                                   "updated_at"])
+        record(ticket, TicketEvent.Action.UNKNOWN, actor=actor,
+               message=ticket.last_error)
+        summary.flagged.append(label)
+        return
+    # RemyPass holds nothing for it: sending again cannot make a duplicate,
+    # and RemyPass would refuse the booking id if it did hold one.
+    record(ticket, TicketEvent.Action.RETRIED, actor=actor, message=_(
+        "RemyPass holds no pass for this booking; sending again."))
+    ticket = send_ticket(ticket, actor=actor, client=client)
+    if ticket.is_issued:
+        summary.retried.append(label)
+    elif ticket.status == Ticket.Status.UNKNOWN:
+        summary.flagged.append(label)
+    else:
+        summary.failed.append(label)
+
+
+def _describe_candidate(data: remypass.PassData) -> dict:
+    return {"id": data.remypass_id, "serialNumber": data.serial_number,
+            "status": data.status, "recipientName": data.recipient_name,
+            "issuedAt": data.issued_at.isoformat() if data.issued_at else None}

@@ -1,0 +1,188 @@
+"""Issuing from the browser form, against the live sandbox over HTTP."""
+
+from datetime import datetime, timezone as dt_timezone
+
+import pytest
+from django.urls import reverse
+
+from tickets.models import Booking, Member, PassTemplate, Ticket
+
+from .helpers import booking_form_data
+
+pytestmark = pytest.mark.django_db
+
+ISSUE_URL = "/tickets/issue/"
+
+
+def issue_requests(sandbox):
+    return sandbox.requests_received(method="POST", path="/event-tickets/issue")
+
+
+def test_issue_page_needs_a_login(client):
+    response = client.get(ISSUE_URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_issue_form_has_the_named_fields_and_a_local_time_input(admin_client):
+    response = admin_client.get(ISSUE_URL)
+    html = response.content.decode()
+    for name in ("booking_id", "film", "start_time", "screen", "row", "seat",
+                 "customer_name", "customer_email", "send_email"):
+        assert f'name="{name}"' in html
+    assert 'type="datetime-local"' in html
+    assert "Sandbox" in html
+
+
+def test_example_booking_is_issued_and_its_ticket_page_shows_wallet_links(
+        admin_client, sandbox):
+    response = admin_client.post(ISSUE_URL, booking_form_data(), follow=True)
+
+    ticket = Ticket.objects.select_related("booking").get()
+    held = sandbox.passes()
+    assert len(held) == 1
+    held = held[0]
+    assert response.redirect_chain[-1][0] == ticket.get_absolute_url()
+    assert ticket.status == Ticket.Status.ACTIVE
+    assert ticket.remypass_id == held["_id"]
+    assert ticket.serial_number == held["serialNumber"]
+    assert ticket.apple_wallet_url == held["walletUrls"]["apple"]
+    assert ticket.google_wallet_url == held["walletUrls"]["google"]
+    assert ticket.recipient_email == "john@example.com"
+    assert ticket.email_sent is True
+    assert ticket.issued_at is not None
+    assert ticket.booking.entered_by.username == "sam"
+    assert Member.objects.get().remypass_id == ticket.member.remypass_id
+    assert PassTemplate.objects.get().remypass_id == ticket.pass_template.remypass_id
+
+    page = response.content.decode()
+    assert ticket.serial_number in page
+    assert ticket.apple_wallet_url in page
+    assert ticket.google_wallet_url in page
+    assert "The Matrix Reloaded" in page
+
+
+def test_start_time_typed_in_local_time_is_sent_as_utc(admin_client, sandbox,
+                                                       settings):
+    settings.TIME_ZONE = "Europe/London"
+    admin_client.post(ISSUE_URL, booking_form_data(start_time="2027-07-01T19:30"))
+
+    (request,) = issue_requests(sandbox)
+    assert request["body"]["startTime"] == "2027-07-01T18:30:00Z"
+    assert request["body"]["sendEmail"] is True
+    assert Booking.objects.get().start_time == datetime(
+        2027, 7, 1, 18, 30, tzinfo=dt_timezone.utc)
+
+
+def test_send_email_unticked_is_sent_as_false(admin_client, sandbox):
+    admin_client.post(ISSUE_URL, booking_form_data(send_email=None))
+
+    (request,) = issue_requests(sandbox)
+    assert request["body"]["sendEmail"] is False
+    assert Ticket.objects.get().email_sent is False
+
+
+def test_same_booking_id_again_is_a_field_error_and_makes_no_second_ticket(
+        admin_client, sandbox):
+    admin_client.post(ISSUE_URL, booking_form_data())
+    response = admin_client.post(ISSUE_URL, booking_form_data(seat="A13"))
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "booking_id" in errors
+    assert "already entered by sam" in errors["booking_id"][0]
+    assert Ticket.objects.count() == 1
+    assert len(issue_requests(sandbox)) == 1
+
+
+def test_remypass_duplicate_answer_is_shown_on_the_booking_id_field(
+        admin_client, sandbox):
+    # RemyPass already holds the booking id (issued from elsewhere).
+    admin_client.post(ISSUE_URL, booking_form_data())
+    Ticket.objects.all().delete()
+    Booking.objects.all().delete()
+
+    response = admin_client.post(ISSUE_URL, booking_form_data())
+
+    errors = response.context["form"].errors
+    assert "RemyPass already has a ticket for booking id BOOKING-12345" in (
+        errors["booking_id"][0])
+    ticket = Ticket.objects.get()
+    assert ticket.status == Ticket.Status.REJECTED
+    assert len(sandbox.passes()) == 1
+
+
+def test_wrong_api_key_says_key_rejected_and_keeps_the_booking(
+        admin_client, settings):
+    settings.REMYPASS_API_KEY = "rp_wrong_key"
+    response = admin_client.post(ISSUE_URL, booking_form_data())
+
+    assert response.status_code == 200
+    assert "The RemyPass API key was rejected" in response.content.decode()
+    assert response.context["form"]["booking_id"].value() == "BOOKING-12345"
+    ticket = Ticket.objects.select_related("booking").get()
+    assert ticket.status == Ticket.Status.FAILED
+    assert ticket.booking.customer_name == "John Doe"
+
+
+def test_missing_api_key_says_remypass_is_not_configured(admin_client, settings,
+                                                         sandbox):
+    settings.REMYPASS_API_KEY = ""
+    settings.REMYPASS_SANDBOX = False
+    response = admin_client.post(ISSUE_URL, booking_form_data())
+
+    assert "RemyPass is not configured" in response.content.decode()
+    assert Ticket.objects.get().status == Ticket.Status.FAILED
+    assert issue_requests(sandbox) == []
+
+
+def test_corrected_booking_is_sent_again_under_the_same_ticket(admin_client,
+                                                             settings, sandbox):
+    settings.REMYPASS_API_KEY = "rp_wrong_key"
+    first = admin_client.post(ISSUE_URL, booking_form_data())
+    resume = first.context["resume"].pk
+
+    settings.REMYPASS_API_KEY = sandbox.api_key
+    response = admin_client.post(ISSUE_URL, booking_form_data(resume=resume),
+                                 follow=True)
+
+    ticket = Ticket.objects.get()
+    assert ticket.pk == resume
+    assert ticket.status == Ticket.Status.ACTIVE
+    assert ticket.serial_number in response.content.decode()
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("customer_email", "not-an-email", "Enter a valid email address"),
+    ("booking_id", "", "This field is required."),
+    ("film", "x" * 201, "at most 200 characters"),
+    ("start_time", "tomorrow-ish", "Enter a date and time"),
+    ("seat", "", "This field is required."),
+])
+def test_bad_input_is_reported_on_its_field_and_nothing_is_sent(
+        admin_client, sandbox, field, value, message):
+    response = admin_client.post(ISSUE_URL, booking_form_data(**{field: value}))
+
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field])
+    assert Ticket.objects.count() == 0
+    assert issue_requests(sandbox) == []
+
+
+def test_seat_with_a_live_ticket_is_refused_on_the_seat_field(admin_client):
+    admin_client.post(ISSUE_URL, booking_form_data())
+    response = admin_client.post(ISSUE_URL, booking_form_data(
+        booking_id="BOOKING-2", customer_email="jane@example.com"))
+
+    assert "Seat taken by booking BOOKING-12345" in (
+        response.context["form"].errors["seat"][0])
+    assert Ticket.objects.count() == 1
+
+
+def test_general_admission_allows_the_same_seat_label(admin_client):
+    admin_client.post(ISSUE_URL, booking_form_data(general_admission="on",
+                                                   seat="GA", row="-"))
+    admin_client.post(ISSUE_URL, booking_form_data(
+        booking_id="BOOKING-2", general_admission="on", seat="GA", row="-"))
+
+    assert Ticket.objects.filter(status=Ticket.Status.ACTIVE).count() == 2
