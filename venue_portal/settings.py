@@ -16,7 +16,7 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # The key is only a fallback for local runs; production must set SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-local-development-key")
+SECRET_KEY = env.str("SECRET_KEY", default="") or "insecure-local-development-key"
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -66,8 +66,8 @@ WSGI_APPLICATION = "venue_portal.wsgi.application"
 # SQLite in the project folder unless DATABASE_URL says otherwise, e.g.
 # postgres://user:password@127.0.0.1:5432/venue_portal (served by psycopg 3).
 DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     ),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -120,13 +120,12 @@ REMYPASS_SANDBOX_URL = env.str(
 # True when this installation is a trial against the bundled sandbox: pages
 # carry a banner, and the sandbox URL and key are used unless set explicitly.
 REMYPASS_SANDBOX = env.bool("REMYPASS_SANDBOX", default=False)
-REMYPASS_BASE_URL = env.str(
-    "REMYPASS_BASE_URL",
-    default=REMYPASS_SANDBOX_URL if REMYPASS_SANDBOX else REMYPASS_PRODUCTION_URL,
+REMYPASS_BASE_URL = env.str("REMYPASS_BASE_URL", default="") or (
+    REMYPASS_SANDBOX_URL if REMYPASS_SANDBOX else REMYPASS_PRODUCTION_URL
 )
 # Never printed, logged or shown; an empty key means "not configured".
-REMYPASS_API_KEY = env.str(
-    "REMYPASS_API_KEY", default="rp_sandbox_key" if REMYPASS_SANDBOX else ""
+REMYPASS_API_KEY = env.str("REMYPASS_API_KEY", default="") or (
+    "rp_sandbox_key" if REMYPASS_SANDBOX else ""
 )
 # Seconds to wait for RemyPass to answer (the connect wait is capped lower).
 REMYPASS_TIMEOUT = env.float("REMYPASS_TIMEOUT", default=15.0)
