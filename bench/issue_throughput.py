@@ -5,7 +5,7 @@ how fast it goes and how much memory it takes.
     .venv/bin/python bench/issue_throughput.py [--tickets 500] [--threads 4]
 
 Uses a throwaway SQLite database unless DATABASE_URL is set (then it uses a
-database named venue_portal_bench on that server, created and dropped here).
+database named venue_portal_bench_issue on that server, created and dropped here).
 The figures include the sandbox's own work, since it runs in this process.
 """
 
@@ -27,7 +27,7 @@ def configure(workdir: Path):
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
         base, _, _name = url.rpartition("/")
-        os.environ["DATABASE_URL"] = f"{base}/venue_portal_bench"
+        os.environ["DATABASE_URL"] = f"{base}/venue_portal_bench_issue"
     else:
         os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "venue_portal.settings")
@@ -53,9 +53,9 @@ def reset_database(settings, *, create: bool):
     admin = psycopg.connect(host=params["HOST"], port=params["PORT"] or 5432,
                             user=params["USER"], password=params["PASSWORD"],
                             dbname="postgres", autocommit=True)
-    admin.execute("DROP DATABASE IF EXISTS venue_portal_bench")
+    admin.execute("DROP DATABASE IF EXISTS venue_portal_bench_issue")
     if create:
-        admin.execute("CREATE DATABASE venue_portal_bench")
+        admin.execute("CREATE DATABASE venue_portal_bench_issue")
     admin.close()
 
 
