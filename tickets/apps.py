@@ -9,3 +9,4 @@ class TicketsConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the system checks)
+        from . import admin_screenings  # noqa: F401  (registers its admin)

@@ -288,3 +288,29 @@ class TicketEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Screening(models.Model):
+    """A showing in the venue's catalogue, offered as a pick on the issue form."""
+
+    film = models.CharField(
+        _("film or event"), max_length=200,
+        help_text=_("Spelled exactly as it should appear on every ticket."))
+    screen = models.CharField(_("screen"), max_length=50)
+    start_time = models.DateTimeField(_("start time"), db_index=True)
+    notes = models.CharField(_("notes"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("screening")
+        verbose_name_plural = _("screenings")
+        ordering = ["start_time", "screen"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["screen", "start_time"], name="one_screening_per_screen_slot",
+                violation_error_message=_("This screen already has a screening "
+                                          "at that time.")),
+        ]
+
+    def __str__(self):
+        start = timezone.localtime(self.start_time)
+        return f"{self.film}, {self.screen}, {start:%d %b %Y %H:%M}"

@@ -1,14 +1,15 @@
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
+
+from tickets import roles
 
 TRIAL_LOGINS = (
     # username, group, is a superuser
     ("admin", None, True),
-    ("supervisor", "Supervisor", False),
-    ("boxoffice", "Box office", False),
+    ("supervisor", roles.SUPERVISOR, False),
+    ("boxoffice", roles.BOX_OFFICE, False),
 )
 
 
@@ -19,6 +20,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         User = get_user_model()
+        # The groups come from a migration; make them again if someone removed
+        # them, so the trial logins never end up without a role.
+        groups = roles.ensure_roles()
         self.stdout.write("Logins for this run (new passwords every run):")
         for username, group_name, is_superuser in TRIAL_LOGINS:
             user, _created = User.objects.get_or_create(username=username)
@@ -28,7 +32,5 @@ class Command(BaseCommand):
             user.is_superuser = is_superuser
             user.save()
             if group_name:
-                group = Group.objects.filter(name=group_name).first()
-                if group is not None:
-                    user.groups.add(group)
+                user.groups.add(groups[group_name])
             self.stdout.write(f"  {username:<11} {password}")

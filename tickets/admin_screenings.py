@@ -1,0 +1,14 @@
+"""The screenings catalogue in the admin: what the issue form offers to pick."""
+
+from django.contrib import admin
+
+from .models import Screening
+
+
+@admin.register(Screening)
+class ScreeningAdmin(admin.ModelAdmin):
+    list_display = ["start_time", "film", "screen", "notes"]
+    list_filter = ["screen"]
+    search_fields = ["film"]
+    date_hierarchy = "start_time"
+    ordering = ["-start_time"]
