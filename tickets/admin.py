@@ -1,27 +1,61 @@
 """
-The staff admin: find tickets in a big table, read what RemyPass holds, void.
+The staff admin: find tickets in a big table, read what RemyPass holds, act.
 
 The list is built for a table of a million tickets: the booking is joined in
 the same query, the page count is capped instead of counting every row, and
-search and filters only use indexed columns.
+search and filters only use indexed columns. Every action goes through the
+service functions, which check the user's permission again.
 """
 
+import logging
+import math
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
-from . import services
+from . import exports, services
+from .admin_forms import BookingAdminForm
 from .forms import VoidForm
 from .models import Booking, Member, PassTemplate, Ticket, TicketEvent
 
+logger = logging.getLogger(__name__)
+
+# At most this many tickets per action that calls RemyPass once per ticket.
 VOID_BATCH_LIMIT = 200
+BATCH_LIMIT = VOID_BATCH_LIMIT
+# How many booking ids a message lists before it says "and N more".
+NAMES_SHOWN = 20
+
+
+def _names(labels) -> str:
+    shown = ", ".join(labels[:NAMES_SHOWN])
+    rest = len(labels) - NAMES_SHOWN
+    if rest > 0:
+        shown += " " + ngettext("and %(count)d more", "and %(count)d more",
+                                rest) % {"count": rest}
+    return shown
+
+
+def reconcile_min_age() -> int:
+    """Return how long ago a ticket must have been sent to be reconciled."""
+    # A ticket sent within one full RemyPass timeout may still be on its way;
+    # settling it now could send it a second time.
+    return math.ceil(settings.REMYPASS_CONNECT_TIMEOUT + settings.REMYPASS_TIMEOUT)
 
 
 class CappedCountPaginator(Paginator):
@@ -93,6 +127,8 @@ class StartDateFilter(admin.SimpleListFilter):
 
 
 class TicketEventInline(admin.TabularInline):
+    """The ticket's history: written by the services, never edited here."""
+
     model = TicketEvent
     extra = 0
     can_delete = False
@@ -102,10 +138,21 @@ class TicketEventInline(admin.TabularInline):
     ordering = ("-created_at", "-id")
     verbose_name_plural = _("History (newest first)")
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever may see the ticket may see its history.
+        return (request.user.has_perm("tickets.view_ticket")
+                or request.user.has_perm("tickets.change_ticket"))
+
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -122,11 +169,12 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ("booking__booking_id",)
     search_help_text = _("Booking id or serial number (exact), or the start of "
                          "a customer name, email or film.")
-    actions = ["void_selected"]
+    actions = ["retry_selected", "refresh_selected", "void_selected",
+               "export_selected"]
     inlines = [TicketEventInline]
     fieldsets = (
         (_("Booking"), {"fields": ("booking_link", "film", "starts", "screen",
-                                   "seat", "customer")}),
+                                   "seat", "customer", "booking_admin_link")}),
         (_("RemyPass"), {"fields": ("status", "serial_number", "remypass_id",
                                     "wallet_links", "email_sent", "issued_at",
                                     "expiry_date", "recipient_name",
@@ -145,6 +193,12 @@ class TicketAdmin(admin.ModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         return queryset.search(search_term), False
 
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Tickets are never deleted; void them instead.
+        actions.pop("delete_selected", None)
+        return actions
+
     def has_add_permission(self, request):
         # Tickets are issued from the box-office form, which calls RemyPass.
         return False
@@ -152,8 +206,102 @@ class TicketAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_retry_permission(self, request):
+        return request.user.has_perm("tickets.retry_ticket")
+
+    def has_refresh_permission(self, request):
+        return request.user.has_perm("tickets.refresh_ticket")
+
     def has_void_permission(self, request):
         return request.user.has_perm("tickets.void_ticket")
+
+    def has_reconcile_permission(self, request):
+        return request.user.has_perm("tickets.reconcile_ticket")
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("tickets.export_ticket")
+
+    # -- Extra pages --
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("export/", self.admin_site.admin_view(self.export_view),
+                 name="%s_%s_export" % info),
+            path("reconcile/", self.admin_site.admin_view(
+                require_POST(self.reconcile_view)), name="%s_%s_reconcile" % info),
+        ] + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "can_export": self.has_export_permission(request),
+            "can_reconcile": self.has_reconcile_permission(request),
+            "reconcile_min_age": reconcile_min_age(),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def export_view(self, request):
+        """Download the tickets the list shows now, with its search and filters."""
+        if not (self.has_view_permission(request)
+                and self.has_export_permission(request)):
+            raise PermissionDenied
+        try:
+            queryset = self.get_changelist_instance(request).get_queryset(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(self._changelist_url() + "?e=1")
+        return self._export(request, queryset)
+
+    def reconcile_view(self, request):
+        """Settle every ticket left sending or unknown, and say what happened."""
+        if not self.has_reconcile_permission(request):
+            raise PermissionDenied
+        try:
+            summary = services.reconcile_tickets(
+                min_age_seconds=reconcile_min_age(), actor=request.user)
+        except services.TicketError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self._report_reconcile(request, summary)
+        return HttpResponseRedirect(self._changelist_url())
+
+    def _changelist_url(self):
+        return reverse("admin:tickets_ticket_changelist",
+                       current_app=self.admin_site.name)
+
+    def _report_reconcile(self, request, summary):
+        if summary.search_error:
+            self.message_user(request, gettext(
+                "RemyPass could not be searched, so nothing was changed: "
+                "%(reason)s") % {"reason": summary.search_error}, messages.ERROR)
+            return
+        total = summary.settled + len(summary.flagged) + len(summary.failed)
+        if not total:
+            self.message_user(request, gettext(
+                "No ticket needed reconciling: none is left sending or with an "
+                "unknown outcome (tickets sent in the last %(seconds)d seconds "
+                "are left alone).") % {"seconds": reconcile_min_age()},
+                messages.INFO)
+            return
+        if summary.matched:
+            self.message_user(request, gettext(
+                "Matched to the pass RemyPass holds: %(names)s.") % {
+                    "names": _names(summary.matched)}, messages.SUCCESS)
+        if summary.retried:
+            self.message_user(request, gettext(
+                "RemyPass held no pass, so they were sent again and issued: "
+                "%(names)s.") % {"names": _names(summary.retried)},
+                messages.SUCCESS)
+        if summary.flagged:
+            self.message_user(request, gettext(
+                "Still unknown, a supervisor must decide (open each ticket to "
+                "see the possible matches): %(names)s.") % {
+                    "names": _names(summary.flagged)}, messages.WARNING)
+        if summary.failed:
+            self.message_user(request, gettext(
+                "Sent again and failed (see each ticket's history): "
+                "%(names)s.") % {"names": _names(summary.failed)},
+                messages.ERROR)
 
     # -- Columns --
 
@@ -190,6 +338,14 @@ class TicketAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', ticket.get_absolute_url(),
                            ticket.booking.booking_id)
 
+    @admin.display(description=_("booking details"))
+    def booking_admin_link(self, ticket):
+        url = reverse("admin:tickets_booking_change", args=[ticket.booking_id],
+                      current_app=self.admin_site.name)
+        return format_html('<a href="{}">{}</a>', url,
+                           gettext("Open the booking (supervisors can correct "
+                                   "it there)"))
+
     @admin.display(description=_("wallet links"))
     def wallet_links(self, ticket):
         links = [(label, url) for label, url in (
@@ -203,29 +359,120 @@ class TicketAdmin(admin.ModelAdmin):
 
     # -- Actions --
 
+    def _too_many(self, request, count, message):
+        """Refuse a batch over the limit before RemyPass is called at all."""
+        if count <= BATCH_LIMIT:
+            return False
+        self.message_user(request, message % {"count": count,
+                                              "limit": BATCH_LIMIT},
+                          messages.ERROR)
+        return True
+
+    @admin.action(description=_("Retry selected tickets"), permissions=["retry"])
+    def retry_selected(self, request, queryset):
+        if self._too_many(request, queryset.count(), gettext(
+                "%(count)s tickets are selected; at most %(limit)s can be retried "
+                "at once. Narrow the filter and try again.")):
+            return
+        issued, skipped = [], []
+        for ticket in queryset.select_related("booking"):
+            label = ticket.booking.booking_id
+            if not ticket.can_retry:
+                skipped.append(label)
+                continue
+            try:
+                ticket = services.retry_ticket(ticket, actor=request.user)
+            except services.TicketError as exc:
+                self.message_user(request, f"{label}: {exc.message}",
+                                  messages.WARNING)
+                continue
+            if ticket.is_issued:
+                issued.append(f"{label} ({ticket.serial_number})")
+            else:
+                self.message_user(request, f"{label}: {ticket.last_error}",
+                                  messages.ERROR)
+        if issued:
+            self.message_user(request, ngettext(
+                "%(count)d ticket issued: %(names)s.",
+                "%(count)d tickets issued: %(names)s.", len(issued)) % {
+                    "count": len(issued), "names": _names(issued)},
+                messages.SUCCESS)
+        if skipped:
+            self.message_user(request, ngettext(
+                "%(count)d ticket skipped, as only failed tickets and tickets "
+                "with an unknown outcome are sent again: %(names)s.",
+                "%(count)d tickets skipped, as only failed tickets and tickets "
+                "with an unknown outcome are sent again: %(names)s.",
+                len(skipped)) % {"count": len(skipped), "names": _names(skipped)},
+                messages.INFO)
+
+    @admin.action(description=_("Refresh selected from RemyPass"),
+                  permissions=["refresh"])
+    def refresh_selected(self, request, queryset):
+        if self._too_many(request, queryset.count(), gettext(
+                "%(count)s tickets are selected; at most %(limit)s can be "
+                "refreshed at once. Narrow the filter and try again.")):
+            return
+        unchanged, skipped = [], []
+        for ticket in queryset.select_related("booking"):
+            label = ticket.booking.booking_id
+            if not ticket.can_refresh:
+                skipped.append(label)
+                continue
+            before = ticket.get_status_display()
+            try:
+                ticket = services.refresh_ticket(ticket, actor=request.user)
+            except services.TicketError as exc:
+                self.message_user(request, f"{label}: {exc.message}",
+                                  messages.ERROR)
+                continue
+            after = ticket.get_status_display()
+            if after == before:
+                unchanged.append(label)
+            else:
+                self.message_user(request, gettext(
+                    "%(booking)s: %(before)s → %(after)s in RemyPass.") % {
+                        "booking": label, "before": before, "after": after},
+                    messages.SUCCESS)
+        if unchanged:
+            self.message_user(request, ngettext(
+                "%(count)d ticket unchanged, RemyPass agrees: %(names)s.",
+                "%(count)d tickets unchanged, RemyPass agrees: %(names)s.",
+                len(unchanged)) % {"count": len(unchanged),
+                                   "names": _names(unchanged)}, messages.INFO)
+        if skipped:
+            self.message_user(request, ngettext(
+                "%(count)d ticket skipped, as RemyPass has not issued it yet: "
+                "%(names)s.",
+                "%(count)d tickets skipped, as RemyPass has not issued them yet: "
+                "%(names)s.", len(skipped)) % {"count": len(skipped),
+                                               "names": _names(skipped)},
+                messages.INFO)
+
     @admin.action(description=_("Void selected tickets"), permissions=["void"])
     def void_selected(self, request, queryset):
         count = queryset.count()
-        if count > VOID_BATCH_LIMIT:
-            self.message_user(request, _(
+        if self._too_many(request, count, gettext(
                 "%(count)s tickets are selected; at most %(limit)s can be voided "
-                "at once. Narrow the filter and try again.") % {
-                    "count": count, "limit": VOID_BATCH_LIMIT}, messages.ERROR)
+                "at once. Narrow the filter and try again.")):
             return None
         form = VoidForm(request.POST if request.POST.get("confirm") else None)
         if form.is_bound and form.is_valid():
             self._void_each(request, queryset, form.cleaned_data["reason"])
             return None
-        tickets = queryset.select_related("booking")
+        sample = list(queryset.select_related("booking")[:NAMES_SHOWN])
+        voidable = queryset.filter(status__in=Ticket.VOIDABLE_STATUSES,
+                                   remypass_id__isnull=False).count()
         return TemplateResponse(request, "admin/tickets/ticket/void_confirmation.html", {
             **self.admin_site.each_context(request),
             "title": _("Void tickets"),
             "opts": self.model._meta,
             "form": form,
             "count": count,
-            "sample": tickets[:20],
+            "sample": sample,
+            "rest": count - len(sample),
             "selected": [str(pk) for pk in queryset.values_list("pk", flat=True)],
-            "not_voidable": sum(1 for t in tickets if not t.can_void),
+            "not_voidable": count - voidable,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
 
@@ -246,12 +493,174 @@ class TicketAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{label}: {outcome.message}",
                                   messages.ERROR)
         if voided:
-            names = ", ".join(voided[:20]) + (" …" if len(voided) > 20 else "")
             self.message_user(request, ngettext(
                 "%(count)d ticket voided in RemyPass: %(names)s.",
                 "%(count)d tickets voided in RemyPass: %(names)s.",
-                len(voided)) % {"count": len(voided), "names": names},
+                len(voided)) % {"count": len(voided), "names": _names(voided)},
                 messages.SUCCESS)
+
+    @admin.action(description=_("Export selected to CSV"), permissions=["export"])
+    def export_selected(self, request, queryset):
+        return self._export(request, queryset)
+
+    def _export(self, request, queryset):
+        logger.info("Ticket export by user %s", request.user.pk)
+        return exports.csv_response(queryset)
+
+
+class BookingSaveRefused(Exception):
+    """The database refused a booking change the form had accepted."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(message)
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    """A supervisor's corrections to what the box office typed."""
+
+    form = BookingAdminForm
+    list_display = ("booking_id", "film", "starts", "screen", "customer",
+                    "ticket_link")
+    list_select_related = ("ticket",)
+    list_per_page = 50
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    search_fields = ("=booking_id", "^customer_email")
+    search_help_text = _("Booking id (exact) or the start of the customer's "
+                         "email.")
+    fieldsets = (
+        (None, {"fields": ("booking_id", "ticket_link")}),
+        (_("Performance"), {"fields": ("film", "start_time", "start_time_fold",
+                                       "screen", "general_admission", "row",
+                                       "seat")}),
+        (_("Customer"), {"fields": ("customer_name", "customer_email",
+                                    "send_email")}),
+        (_("Entered"), {"fields": ("entered_by", "entered_at")}),
+    )
+    # The booking id is what RemyPass knows the ticket by, and the email
+    # choice only mattered when it was sent.
+    readonly_fields = ("booking_id", "ticket_link", "send_email", "entered_by",
+                       "entered_at")
+    # Tickets whose outcome is not settled yet: RemyPass may hold them under
+    # the details they were sent with, and reconciling compares those.
+    UNSETTLED = (Ticket.Status.SENDING, Ticket.Status.UNKNOWN)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_add_permission(self, request):
+        # Bookings are entered with their ticket on the box-office form.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and self._ticket_of(obj) is not None and (
+                self._ticket_of(obj).status in self.UNSETTLED):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # A ticket protects its booking; one without a ticket may go.
+        if obj is None or self._ticket_of(obj) is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @staticmethod
+    def _ticket_of(booking):
+        try:
+            return booking.ticket
+        except Ticket.DoesNotExist:
+            return None
+
+    # -- Columns --
+
+    @admin.display(description=_("starts"), ordering="start_time")
+    def starts(self, booking):
+        return formats.date_format(timezone.localtime(booking.start_time),
+                                   "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description=_("customer"))
+    def customer(self, booking):
+        return format_html("{}<br><small>{}</small>", booking.customer_name,
+                           booking.customer_email)
+
+    @admin.display(description=_("ticket"))
+    def ticket_link(self, booking):
+        ticket = self._ticket_of(booking)
+        if ticket is None:
+            return "—"
+        url = reverse("admin:tickets_ticket_change", args=[ticket.pk],
+                      current_app=self.admin_site.name)
+        return format_html('<a href="{}">{}</a> ({})', url, str(ticket),
+                           ticket.get_status_display())
+
+    # -- Saving --
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.refused = getattr(request, "booking_save_refused", ("", ""))
+        return form
+
+    def changeform_view(self, request, object_id=None, form_url="",
+                        extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url,
+                                           extra_context)
+        except BookingSaveRefused as refused:
+            # Everything was rolled back; show the form again with the reason.
+            request.booking_save_refused = (refused.field, refused.message)
+            return super().changeform_view(request, object_id, form_url,
+                                           extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if not form.has_changed():
+            return  # nothing typed differs: leave the row exactly as it was
+        ticket = None
+        try:
+            with transaction.atomic():
+                ticket = (Ticket.objects.select_for_update()
+                          .filter(booking=obj).first())
+                if ticket is not None and ticket.status in self.UNSETTLED:
+                    raise BookingSaveRefused("", gettext(
+                        "This ticket is being sent to RemyPass right now; try "
+                        "again once it is settled."))
+                obj.save()
+                # The one-live-ticket-per-seat rule is kept on the ticket.
+                if ticket is not None and ticket.seat_key != obj.seat_key():
+                    ticket.seat_key = obj.seat_key()
+                    ticket.save(update_fields=["seat_key", "updated_at"])
+        except IntegrityError:
+            holder = services.seat_holder(obj, exclude_ticket=ticket)
+            raise BookingSaveRefused("seat", services.SeatTaken(holder).message) \
+                from None
+
+    def render_change_form(self, request, context, add=False, change=False,
+                           form_url="", obj=None):
+        context["ticket_notice"] = self._notice(obj)
+        return super().render_change_form(request, context, add, change,
+                                          form_url, obj)
+
+    def _notice(self, booking):
+        ticket = self._ticket_of(booking) if booking is not None else None
+        if ticket is None:
+            return ""
+        if ticket.status in self.UNSETTLED:
+            return gettext(
+                "This ticket's outcome in RemyPass is not settled yet, so its "
+                "booking cannot be edited. Retry or reconcile the ticket first.")
+        if ticket.status in Ticket.REMOTE_STATUSES:
+            return gettext(
+                "This ticket is already issued. Saving here corrects only this "
+                "site's record: RemyPass and the customer's wallet pass keep the "
+                "details it was issued with. To change the pass itself, void the "
+                "ticket and issue a new one.")
+        return gettext(
+            "This ticket has not been issued. After saving, retry it so that "
+            "RemyPass gets the corrected details.")
 
 
 class ReadOnlyMirrorAdmin(admin.ModelAdmin):
