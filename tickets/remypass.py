@@ -9,7 +9,8 @@ turns each way it can fail into one of these exceptions::
     ├── RemyPassUnavailable        no usable answer: try again later
     │   ├── RemyPassNotReached     the request certainly never arrived
     │   ├── RemyPassNoAnswer       it went out, no answer came back: it may
-    │   │                          have been carried out
+    │   │   │                      have been carried out
+    │   │   └── RemyPassTimedOut   ... within the timeout
     │   ├── RemyPassServerError    5xx answer
     │   └── RemyPassBusy           429; ``retry_after`` in seconds, if given
     ├── RemyPassRejected           4xx; ``status`` and RemyPass's ``api_message``
@@ -17,7 +18,12 @@ turns each way it can fail into one of these exceptions::
     │   ├── RemyPassAuthError      401: the key is wrong, expired or inactive
     │   ├── RemyPassPermissionError 403: the key or plan lacks a permission
     │   └── RemyPassNotFound       404
-    └── RemyPassBadResponse        an answer that is not the documented shape
+    ├── RemyPassBadResponse        an answer that is not the documented shape
+    └── RemyPassNotConfigured      no key, or an unusable address: nothing sent
+
+GETs are retried, with backoff, after a connection error, a 429 (unless
+RemyPass asks for a long wait), 502, 503 or 504. A POST is retried only when
+it certainly never reached RemyPass, so a retry can never issue twice.
 
 Responses are parsed defensively: unknown fields are ignored, ``member`` and
 ``pass`` are accepted as an id string or an embedded object, and fields that
@@ -27,32 +33,50 @@ are missing or of the wrong type come back as ``None``.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from urllib3.exceptions import NewConnectionError
 
 logger = logging.getLogger(__name__)
 
 PASS_STATUSES = ("active", "inactive", "expired", "void")
-# Statuses on which a read may be repeated without harm.
-RETRYABLE_READ_STATUSES = {429, 502, 503, 504}
+# 5xx statuses on which a read may be repeated without harm (429 is handled
+# on its own, since RemyPass may say how long to wait).
+RETRYABLE_READ_STATUSES = {502, 503, 504}
+# A read is retried after a 429 only if RemyPass asks for at most this wait;
+# staff are waiting on the page meanwhile.
+LONGEST_RETRY_WAIT = 5.0
+# Retry-After values above this are taken as this (a day).
+LONGEST_RETRY_AFTER = 86_400
 MAX_LOGGED_BODY = 500
-EMAIL_PATTERN = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")
+# The local part is anything up to the @ that cannot end an address in text,
+# so non-ASCII or JSON-escaped addresses are masked whole too.
+EMAIL_PATTERN = re.compile(r"""([^\s@"'<>(),;:\[\]{}])[^\s@"'<>(),;:\[\]{}]*@([\w.-]+)""")
 
 
 def mask_email(text: str) -> str:
-    """Return ``text`` with every e-mail address cut to its first letter."""
+    """Return ``text`` with every e-mail address cut to its first character."""
     return EMAIL_PATTERN.sub(r"\1***@\2", text or "")
+
+
+def _redact(text: str, secret: str) -> str:
+    """Return ``text`` without ``secret`` and with e-mail addresses masked."""
+    text = text or ""
+    if secret:
+        text = text.replace(secret, "[key]")
+    return mask_email(text)
 
 
 # --- Exceptions -------------------------------------------------------------
@@ -80,7 +104,11 @@ class RemyPassNotReached(RemyPassUnavailable):
 
 
 class RemyPassNoAnswer(RemyPassUnavailable):
-    """The request went out but no answer came back in time."""
+    """The request went out but no usable answer came back."""
+
+
+class RemyPassTimedOut(RemyPassNoAnswer):
+    """The request went out and the answer did not come within the timeout."""
 
 
 class RemyPassServerError(RemyPassUnavailable):
@@ -128,7 +156,8 @@ class RemyPassNotConfigured(RemyPassError):
 
 def _text(value: Any, limit: int = 500) -> str:
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return str(value)[:limit]
+        # PostgreSQL cannot store NUL characters in text columns.
+        return str(value).replace("\x00", "")[:limit]
     return ""
 
 
@@ -144,7 +173,10 @@ def _datetime(value: Any) -> datetime | None:
     if parsed.tzinfo is None:
         # RemyPass's examples are all UTC; read an offset-less time as UTC.
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
+    try:
+        return parsed.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return None  # e.g. 9999-12-31T23:00-05:00 lies past the last year
 
 
 def _id_and_object(value: Any) -> tuple[str, dict]:
@@ -192,6 +224,10 @@ class PassData:
     google_wallet_url: str = ""
     booking_id: str = ""
     event_name: str = ""
+    event_time: datetime | None = None
+    seat_section: str = ""
+    seat_row: str = ""
+    seat_number: str = ""
     raw: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -254,6 +290,8 @@ def parse_pass(obj: Any) -> PassData:
     template_id, template = parse_template(obj.get("pass"))
     wallet = obj.get("walletUrls")
     wallet = wallet if isinstance(wallet, dict) else {}
+    seat = obj.get("seatInfo")
+    seat = seat if isinstance(seat, dict) else {}
     status = _text(obj.get("status"), 20).lower()
     return PassData(
         remypass_id=pass_id,
@@ -271,6 +309,10 @@ def parse_pass(obj: Any) -> PassData:
         google_wallet_url=_url(wallet.get("google")),
         booking_id=_text(obj.get("bookingId"), 100),
         event_name=_text(obj.get("eventName"), 200),
+        event_time=_datetime(obj.get("eventTime")),
+        seat_section=_text(seat.get("section"), 50),
+        seat_row=_text(seat.get("row"), 50),
+        seat_number=_text(seat.get("seat"), 50),
         raw=obj,
     )
 
@@ -282,18 +324,35 @@ def _url(value: Any) -> str:
 
 
 def _retry_after_seconds(value: str | None) -> int | None:
+    """Read Retry-After, given in seconds or as an HTTP date."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return int(value)
+    if value.isascii() and value.isdigit():
+        return min(int(value), LONGEST_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0, int((when - datetime.now(timezone.utc)).total_seconds()))
+    return min(max(0, math.ceil(seconds)), LONGEST_RETRY_AFTER)
+
+
+def _busy_message(retry_after: int | None) -> str:
+    if retry_after is None:
+        return _("RemyPass is busy. Try again in a minute.")
+    if retry_after < 1:
+        return _("RemyPass is busy. Try again in a moment.")
+    if retry_after < 120:
+        return ngettext("RemyPass is busy. Try again in %(n)s second.",
+                        "RemyPass is busy. Try again in %(n)s seconds.",
+                        retry_after) % {"n": retry_after}
+    minutes = math.ceil(retry_after / 60)
+    return ngettext("RemyPass is busy. Try again in %(n)s minute.",
+                    "RemyPass is busy. Try again in %(n)s minutes.",
+                    minutes) % {"n": minutes}
 
 
 def looks_like_duplicate(api_message: str) -> bool:
@@ -302,6 +361,8 @@ def looks_like_duplicate(api_message: str) -> bool:
 
 
 # --- The client -------------------------------------------------------------
+
+ISSUE_PATH = "/event-tickets/issue"
 
 
 class RemyPassClient:
@@ -355,24 +416,14 @@ class RemyPassClient:
             # Sent every time: the two issuing endpoints default differently.
             "sendEmail": bool(send_email),
         }
-        envelope = self._request("POST", "/event-tickets/issue", json_body=body,
-                                 booking_id=booking_id)
-        data = envelope.get("data")
-        if not isinstance(data, dict):
-            raise RemyPassBadResponse(_("RemyPass's answer did not include the ticket."))
-        instance = data.get("passInstance", data)
-        email_sent = data.get("emailSent", instance.get("emailSent")
-                              if isinstance(instance, dict) else None)
-        return IssuedTicket(
-            passes=parse_pass(instance),
-            email_sent=email_sent if isinstance(email_sent, bool) else None,
-            message=_text(envelope.get("message"), 500),
-        )
+        return self._request("POST", ISSUE_PATH, json_body=body,
+                             booking_id=booking_id, read=_read_issued)
 
     def get_pass(self, pass_id: str, *, booking_id: str = "") -> PassData:
         """Fetch one pass instance (GET /passes/{id})."""
-        envelope = self._request("GET", f"/passes/{pass_id}", booking_id=booking_id)
-        return parse_pass(envelope.get("data"))
+        return self._request("GET", f"/passes/{_segment(pass_id)}",
+                             booking_id=booking_id,
+                             read=lambda envelope: parse_pass(envelope.get("data")))
 
     def list_passes(self, *, page: int = 1, limit: int = 100,
                     status: str | None = None,
@@ -382,44 +433,35 @@ class RemyPassClient:
                                   "includeVoid": "true" if include_void else "false"}
         if status:
             params["status"] = status
-        envelope = self._request("GET", "/passes", params=params)
-        items = envelope.get("data")
-        if not isinstance(items, list):
-            raise RemyPassBadResponse(_("RemyPass sent a ticket list in an unknown shape."))
-        parsed = []
-        for item in items:
-            try:
-                parsed.append(parse_pass(item))
-            except RemyPassBadResponse:
-                logger.warning("RemyPass GET /passes page %s: skipped an item "
-                               "without an id", page)
-        pagination = envelope.get("pagination")
-        pagination = pagination if isinstance(pagination, dict) else {}
-        has_next = pagination.get("hasNextPage")
-        if not isinstance(has_next, bool):
-            has_next = len(items) >= limit
-        return PassPage(items=parsed, has_next=has_next)
+        return self._request("GET", "/passes", params=params,
+                             read=lambda envelope: _read_page(envelope, page, limit))
 
     def iter_passes(self, *, include_void: bool = True, limit: int = 100,
                     max_pages: int = 10_000) -> Iterator[PassData]:
-        """Yield every pass instance, page by page."""
+        """Yield every pass instance, page by page; raise if the end is not met."""
         for page in range(1, max_pages + 1):
             result = self.list_passes(page=page, limit=limit,
                                       include_void=include_void)
             yield from result.items
             if not result.has_next or not result.items:
                 return
+        # A search that stopped early would look like "RemyPass holds none".
+        raise RemyPassBadResponse(_(
+            "RemyPass kept sending more pages of tickets; the list was not "
+            "read to its end."))
 
     def revoke_pass(self, pass_id: str, *, booking_id: str = "") -> str:
         """Void a pass for good (POST /passes/{id}/revoke); return the message."""
-        envelope = self._request("POST", f"/passes/{pass_id}/revoke",
+        envelope = self._request("POST", f"/passes/{_segment(pass_id)}/revoke",
                                  booking_id=booking_id)
         return _text(envelope.get("message"), 500)
 
     # -- Transport --
 
     def _request(self, method: str, path: str, *, json_body: dict | None = None,
-                 params: dict | None = None, booking_id: str = "") -> dict:
+                 params: dict | None = None, booking_id: str = "",
+                 read: Callable[[dict], Any] | None = None) -> Any:
+        """Send one call, retrying only where that is harmless; return ``read``'s."""
         if not self._api_key:
             raise RemyPassNotConfigured(_(
                 "RemyPass is not configured: no API key is set. Ask your IT "
@@ -429,11 +471,15 @@ class RemyPassClient:
             attempt += 1
             try:
                 return self._send_once(method, path, json_body=json_body,
-                                       params=params, booking_id=booking_id)
+                                       params=params, booking_id=booking_id,
+                                       read=read)
             except RemyPassError as exc:
                 if not self._may_retry(method, exc, attempt):
                     raise
-            time.sleep(self.retry_backoff * (2 ** (attempt - 1)))
+                wait = self.retry_backoff * (2 ** (attempt - 1))
+                if isinstance(exc, RemyPassBusy) and exc.retry_after:
+                    wait = max(wait, exc.retry_after)
+            time.sleep(wait)
 
     def _may_retry(self, method: str, exc: RemyPassError, attempt: int) -> bool:
         if method == "GET":
@@ -442,8 +488,10 @@ class RemyPassClient:
         # retry can never create a second ticket.
         return attempt == 1 and isinstance(exc, RemyPassNotReached)
 
-    def _send_once(self, method, path, *, json_body, params, booking_id) -> dict:
+    def _send_once(self, method, path, *, json_body, params, booking_id,
+                   read) -> Any:
         started = time.monotonic()
+        label = booking_id or "-"
         try:
             response = self.session.request(
                 method, self.base_url + path, json=json_body, params=params,
@@ -451,31 +499,88 @@ class RemyPassClient:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            elapsed = (time.monotonic() - started) * 1000
-            error = _transport_error(exc)
-            logger.error("RemyPass %s %s -> %s after %.0f ms (booking %s)",
-                         method, path, type(error).__name__, elapsed,
-                         booking_id or "-")
-            raise error from exc
-        elapsed = (time.monotonic() - started) * 1000
+            logger.error("RemyPass %s %s -> no answer (%s) after %.0f ms "
+                         "(booking %s)", method, path, type(exc).__name__,
+                         _ms_since(started), label)
+            raise _transport_error(exc) from exc
+        elapsed = _ms_since(started)
         try:
-            envelope = _unwrap(response)
+            envelope = _unwrap(response, secret=self._api_key)
+            result = read(envelope) if read else envelope
         except RemyPassError as exc:
-            level = logging.WARNING if isinstance(exc, RemyPassRejected) else logging.ERROR
-            logger.log(level, "RemyPass %s %s -> %s in %.0f ms (booking %s): %s",
-                       method, path, response.status_code, elapsed,
-                       booking_id or "-",
-                       mask_email(response.text[:MAX_LOGGED_BODY]).replace("\n", " "))
+            quiet = isinstance(exc, (RemyPassRejected, RemyPassBusy))
+            body = _redact(response.text[:MAX_LOGGED_BODY], self._api_key)
+            logger.log(logging.WARNING if quiet else logging.ERROR,
+                       "RemyPass %s %s -> %s in %.0f ms (booking %s): %s",
+                       method, path, response.status_code, elapsed, label,
+                       " ".join(body.split()) or "(empty body)")
             raise
         logger.info("RemyPass %s %s -> %s in %.0f ms (booking %s)", method, path,
-                    response.status_code, elapsed, booking_id or "-")
-        return envelope
+                    response.status_code, elapsed, label)
+        return result
+
+
+def _ms_since(started: float) -> float:
+    return (time.monotonic() - started) * 1000
+
+
+def _segment(value: str) -> str:
+    # An id goes into the path as one segment, whatever it contains.
+    return quote(value, safe="")
+
+
+def _read_issued(envelope: dict) -> IssuedTicket:
+    data = envelope.get("data")
+    if not isinstance(data, dict):
+        raise RemyPassBadResponse(_("RemyPass's answer did not include the ticket."))
+    instance = data.get("passInstance", data)
+    email_sent = data.get("emailSent")
+    if email_sent is None and isinstance(instance, dict):
+        email_sent = instance.get("emailSent")
+    return IssuedTicket(
+        passes=parse_pass(instance),
+        email_sent=email_sent if isinstance(email_sent, bool) else None,
+        message=_text(envelope.get("message"), 500),
+    )
+
+
+def _read_page(envelope: dict, page: int, limit: int) -> PassPage:
+    items = envelope.get("data")
+    if not isinstance(items, list):
+        raise RemyPassBadResponse(_("RemyPass sent a ticket list in an unknown shape."))
+    parsed = []
+    for item in items:
+        try:
+            parsed.append(parse_pass(item))
+        except RemyPassBadResponse:
+            logger.warning("RemyPass GET /passes page %s: skipped an item "
+                           "without an id", page)
+    pagination = envelope.get("pagination")
+    pagination = pagination if isinstance(pagination, dict) else {}
+    has_next = pagination.get("hasNextPage")
+    if not isinstance(has_next, bool):
+        has_next = len(items) >= limit
+    return PassPage(items=parsed, has_next=has_next)
 
 
 def _is_retryable_read(exc: RemyPassError) -> bool:
-    if isinstance(exc, (RemyPassNotReached, RemyPassNoAnswer, RemyPassBusy)):
+    if isinstance(exc, RemyPassTimedOut):
+        # Waiting the whole timeout again would keep staff waiting too long.
+        return False
+    if isinstance(exc, (RemyPassNotReached, RemyPassNoAnswer)):
         return True
+    if isinstance(exc, RemyPassBusy):
+        return exc.retry_after is None or exc.retry_after <= LONGEST_RETRY_WAIT
     return isinstance(exc, RemyPassServerError) and exc.status in RETRYABLE_READ_STATUSES
+
+
+# requests errors raised before anything was sent, because the address itself
+# is unusable.
+_BAD_ADDRESS_ERRORS = (requests.exceptions.InvalidURL,
+                       requests.exceptions.MissingSchema,
+                       requests.exceptions.InvalidSchema,
+                       requests.exceptions.URLRequired,
+                       requests.exceptions.InvalidHeader)
 
 
 def _transport_error(exc: requests.RequestException) -> RemyPassError:
@@ -484,11 +589,19 @@ def _transport_error(exc: requests.RequestException) -> RemyPassError:
         return RemyPassNotReached(_(
             "RemyPass could not be reached. Nothing was sent; try again in a "
             "minute, and tell your IT contact if it keeps happening."))
-    if isinstance(exc, (requests.Timeout, requests.ConnectionError)):
-        return RemyPassNoAnswer(_(
+    if isinstance(exc, _BAD_ADDRESS_ERRORS):
+        return RemyPassNotConfigured(_(
+            "RemyPass's address is not valid, so nothing was sent. Ask your IT "
+            "contact to check REMYPASS_BASE_URL."))
+    if isinstance(exc, requests.Timeout):
+        return RemyPassTimedOut(_(
             "RemyPass did not answer in time. The request may still have gone "
-            "through, so do not issue a new booking for it."))
-    return RemyPassUnavailable(_("The request to RemyPass failed. Try again in a minute."))
+            "through."))
+    # Anything else may have happened after the request went out (a dropped
+    # connection, an answer cut short), so it may have been carried out.
+    return RemyPassNoAnswer(_(
+        "The connection to RemyPass broke before its answer arrived. The "
+        "request may still have gone through."))
 
 
 def _refused(exc: requests.RequestException) -> bool:
@@ -498,14 +611,17 @@ def _refused(exc: requests.RequestException) -> bool:
     return isinstance(getattr(inner, "reason", None), NewConnectionError)
 
 
-def _unwrap(response: requests.Response) -> dict:
+def _unwrap(response: requests.Response, *, secret: str = "") -> dict:
     """Return the envelope of a successful answer or raise the matching error."""
     status = response.status_code
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     api_message = _text(body.get("message"), 500) if isinstance(body, dict) else ""
+    if secret:
+        # RemyPass's text is stored and shown; it must not carry the key.
+        api_message = api_message.replace(secret, "[key]")
 
     if status >= 400 or (300 <= status < 400):
         raise _status_error(status, api_message, response.headers)
@@ -537,13 +653,8 @@ def _status_error(status: int, api_message: str, headers) -> RemyPassError:
                                 status=status, api_message=api_message)
     if status == 429:
         retry_after = _retry_after_seconds(headers.get("Retry-After"))
-        if retry_after is not None:
-            message = _("RemyPass is busy. Try again in %(seconds)s seconds.") % {
-                "seconds": retry_after}
-        else:
-            message = _("RemyPass is busy. Try again in a minute.")
-        return RemyPassBusy(message, retry_after=retry_after, status=status,
-                            api_message=api_message)
+        return RemyPassBusy(_busy_message(retry_after), retry_after=retry_after,
+                            status=status, api_message=api_message)
     if status >= 500:
         return RemyPassServerError(_(
             "RemyPass had a problem on its side (error %(status)s). Try again in "
@@ -553,7 +664,7 @@ def _status_error(status: int, api_message: str, headers) -> RemyPassError:
         return RemyPassBadResponse(_("RemyPass answered with a redirect, which "
                                      "it should not. Check REMYPASS_BASE_URL."),
                                    status=status)
-    if looks_like_duplicate(api_message):
+    if status == 409 or looks_like_duplicate(api_message):
         return RemyPassDuplicate(_(
             "RemyPass already has a ticket for this booking id."), status=status,
             api_message=api_message)
@@ -573,4 +684,3 @@ def format_utc(value: datetime) -> str:
 def client() -> RemyPassClient:
     """Return a client configured from settings."""
     return RemyPassClient.from_settings()
-

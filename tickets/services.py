@@ -10,16 +10,26 @@ talk to RemyPass or open transactions themselves. The rules they keep:
 * Every outcome lands in a status staff can see: issued, rejected, failed
   (safe to retry) or unknown (RemyPass may have created it).
 * A ticket is only ever marked void when RemyPass confirms it.
+* One ticket per booking id and one live ticket per seat are database
+  constraints, so they hold when two staff save at the same moment; a ticket
+  is sent only by whoever moved it to ``sending``, so it is sent once.
+
+The steps that must be committed before RemyPass is called run in
+``transaction.atomic(durable=True)``, which refuses to run inside an outer
+transaction (a view wrapped in ATOMIC_REQUESTS, say) instead of silently
+holding that transaction open across the HTTP call.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -118,10 +128,11 @@ def create_booking(data: dict, *, entered_by) -> Ticket:
     booking = Booking(**{name: data[name] for name in BOOKING_FIELDS if name in data},
                       entered_by=entered_by)
     try:
-        with transaction.atomic():
+        # Committed here, before RemyPass hears of it: nothing typed is lost.
+        with transaction.atomic(durable=True):
             booking.save()
             ticket = Ticket.objects.create(booking=booking,
-                                           seat_key=booking.seat_key())
+                                           seat_key=seat_key(booking))
             record(ticket, TicketEvent.Action.CREATED, actor=entered_by)
     except IntegrityError:
         raise _explain_conflict(booking) from None
@@ -136,9 +147,20 @@ def _explain_conflict(booking: Booking) -> TicketError:
     return SeatTaken(seat_holder(booking))
 
 
+def seat_key(booking: Booking) -> str | None:
+    """Return the booking's seat key, shortened to fit the ticket's column."""
+    key = booking.seat_key()
+    limit = Ticket._meta.get_field("seat_key").max_length
+    if key is not None and len(key) > limit:
+        # Case folding can lengthen text ("ß" becomes "ss"); a digest keeps
+        # long keys distinct where cutting them short would not.
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
 def seat_holder(booking: Booking, *, exclude_ticket: Ticket | None = None):
     """Return the booking whose live ticket holds this seat, if any."""
-    key = booking.seat_key()
+    key = seat_key(booking)
     if key is None:
         return None
     holders = Ticket.objects.live().filter(seat_key=key)
@@ -157,7 +179,7 @@ def issue_ticket(data: dict, *, issued_by, client=None) -> Ticket:
 def update_and_resend(ticket: Ticket, data: dict, *, actor, client=None) -> Ticket:
     """Correct a failed or rejected booking and send it again."""
     require(actor, "issue_ticket")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         ticket = _lock(ticket)
         if ticket.status not in (Ticket.Status.FAILED, Ticket.Status.REJECTED):
             raise TicketNotAllowed(_("This ticket can no longer be edited: it is "
@@ -168,7 +190,7 @@ def update_and_resend(ticket: Ticket, data: dict, *, actor, client=None) -> Tick
             if name in data:
                 setattr(booking, name, data[name])
         ticket.status = Ticket.Status.SENDING
-        ticket.seat_key = booking.seat_key()
+        ticket.seat_key = seat_key(booking)
         try:
             with transaction.atomic():
                 booking.save()
@@ -192,7 +214,7 @@ def _explain_conflict_on_update(booking, ticket) -> TicketError:
 def retry_ticket(ticket: Ticket, *, actor, client=None) -> Ticket:
     """Send a failed or unknown ticket again, with the same booking id."""
     require(actor, "retry_ticket")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # Re-read under a lock: a second click must see the first one's claim.
         ticket = _lock(ticket)
         if not ticket.can_retry:
@@ -211,7 +233,9 @@ def _not_retryable_message(ticket: Ticket) -> str:
 
 
 def _lock(ticket: Ticket) -> Ticket:
-    return (Ticket.objects.select_for_update()
+    # Only the ticket row is locked: PostgreSQL cannot lock the nullable side
+    # of the outer join to the booking's user.
+    return (Ticket.objects.select_for_update(of=("self",))
             .select_related("booking", "booking__entered_by").get(pk=ticket.pk))
 
 
@@ -224,11 +248,14 @@ def send_ticket(ticket: Ticket, *, actor, client=None) -> Ticket:
     """
     client = client or remypass.client()
     booking = ticket.booking
-    Ticket.objects.filter(pk=ticket.pk).update(
-        attempts=ticket.attempts + 1, sent_at=timezone.now())
-    ticket.attempts += 1
-    record(ticket, TicketEvent.Action.SENT, actor=actor,
-           message=_("Attempt %(n)s.") % {"n": ticket.attempts})
+    with transaction.atomic(durable=True):
+        ticket.sent_at = timezone.now()
+        Ticket.objects.filter(pk=ticket.pk).update(
+            attempts=F("attempts") + 1, sent_at=ticket.sent_at)
+        ticket.attempts = Ticket.objects.values_list(
+            "attempts", flat=True).get(pk=ticket.pk)
+        record(ticket, TicketEvent.Action.SENT, actor=actor,
+               message=_("Attempt %(n)s.") % {"n": ticket.attempts})
     try:
         issued = client.issue_event_ticket(
             booking_id=booking.booking_id, film=booking.film,
@@ -245,12 +272,22 @@ def send_ticket(ticket: Ticket, *, actor, client=None) -> Ticket:
 
 def _record_failure(ticket: Ticket, exc: remypass.RemyPassError, *, actor) -> Ticket:
     status, action, message = _classify_failure(ticket, exc)
-    ticket.status = status
-    ticket.last_error = message
-    ticket.remypass_message = exc.api_message[:500]
-    ticket.save(update_fields=["status", "last_error", "remypass_message",
-                               "updated_at"])
-    record(ticket, action, actor=actor, message=message, answer=exc.api_message)
+    with transaction.atomic():
+        current = _lock(ticket)
+        if current.status != Ticket.Status.SENDING:
+            # Settled meanwhile (an earlier attempt's answer, or a person):
+            # a failure never overwrites what is already known.
+            logger.warning("Ticket for booking %s: %s arrived after it became "
+                           "%s; left as it is", ticket.booking.booking_id,
+                           type(exc).__name__, current.status)
+            return current
+        ticket.status = status
+        ticket.last_error = message
+        ticket.remypass_message = exc.api_message[:500]
+        ticket.save(update_fields=["status", "last_error", "remypass_message",
+                                   "updated_at"])
+        record(ticket, action, actor=actor, message=message,
+               answer=exc.api_message)
     logger.warning("Ticket for booking %s is %s after %s", ticket.booking.booking_id,
                    status, type(exc).__name__)
     return ticket
@@ -270,8 +307,18 @@ def _classify_failure(ticket: Ticket, exc: remypass.RemyPassError):
             "booking id.") % {"booking": ticket.booking.booking_id}
     if isinstance(exc, (remypass.RemyPassNoAnswer, remypass.RemyPassBadResponse)):
         return Status.UNKNOWN, Action.UNKNOWN, exc.message + " " + _(
-            "The ticket is marked for reconciliation with RemyPass.")
-    if isinstance(exc, (remypass.RemyPassUnavailable, remypass.RemyPassAuthError,
+            "The ticket may have been created, so it is marked for "
+            "reconciliation with RemyPass; do not enter the booking again.")
+    if isinstance(exc, remypass.RemyPassNotFound):
+        # A 404 to the issue call means the address is wrong, not the booking.
+        return Status.FAILED, Action.FAILED, _(
+            "RemyPass did not recognise the request (error 404). Ask your IT "
+            "contact to check REMYPASS_BASE_URL.") + " " + _(
+            "The booking is saved; retry it once this is fixed.")
+    if isinstance(exc, remypass.RemyPassUnavailable):
+        return Status.FAILED, Action.FAILED, exc.message + " " + _(
+            "The booking is saved; retry it then.")
+    if isinstance(exc, (remypass.RemyPassAuthError,
                         remypass.RemyPassPermissionError,
                         remypass.RemyPassNotConfigured)):
         return Status.FAILED, Action.FAILED, exc.message + " " + _(
@@ -286,24 +333,57 @@ def _record_issued(ticket: Ticket, issued: remypass.IssuedTicket, *, actor,
     if not (data.serial_number and data.apple_wallet_url and data.google_wallet_url):
         # The answer was thin; the full pass can still be asked for by id.
         try:
-            data = client.get_pass(data.remypass_id,
-                                   booking_id=ticket.booking.booking_id)
+            fetched = client.get_pass(data.remypass_id,
+                                      booking_id=ticket.booking.booking_id)
         except remypass.RemyPassError:
             logger.warning("Ticket for booking %s: RemyPass's answer lacked "
                            "fields and the pass could not be fetched",
                            ticket.booking.booking_id)
+        else:
+            if fetched.remypass_id == data.remypass_id:
+                data = fetched
     with transaction.atomic():
+        ticket = _lock(ticket)
+        if ticket.remypass_id and ticket.remypass_id != data.remypass_id:
+            # RemyPass keeps booking ids unique, so this should never happen;
+            # if it does, the pass already recorded stays and people decide.
+            logger.error("Ticket for booking %s already holds another pass; "
+                         "RemyPass's new answer was not applied",
+                         ticket.booking.booking_id)
+            return ticket
+        # A confirmed pass is the truth, whatever state the ticket reached
+        # meanwhile (an earlier "unknown" included).
         apply_pass_data(ticket, data)
         ticket.status = data.status or Ticket.Status.ACTIVE
         ticket.email_sent = issued.email_sent
         ticket.remypass_message = issued.message
         ticket.last_error = ""
         ticket.reconcile_candidates = []
-        ticket.save()
+        try:
+            with transaction.atomic():
+                ticket.save()
+        except IntegrityError:
+            # Another ticket here already holds this pass id.
+            return _pass_held_elsewhere(ticket, data, actor=actor)
         record(ticket, TicketEvent.Action.ISSUED, actor=actor,
                message=_("Serial number %(serial)s.") % {
                    "serial": ticket.serial_number or "?"},
                answer=issued.message)
+    return ticket
+
+
+def _pass_held_elsewhere(ticket, data, *, actor) -> Ticket:
+    ticket = _lock(ticket)
+    ticket.status = Ticket.Status.UNKNOWN
+    ticket.last_error = _(
+        "RemyPass answered with ticket %(id)s, which another booking here "
+        "already holds. A supervisor must reconcile the two.") % {
+            "id": data.remypass_id}
+    ticket.save(update_fields=["status", "last_error", "updated_at"])
+    record(ticket, TicketEvent.Action.UNKNOWN, actor=actor,
+           message=ticket.last_error)
+    logger.error("Ticket for booking %s: RemyPass's pass id is held by another "
+                 "ticket", ticket.booking.booking_id)
     return ticket
 
 
@@ -377,31 +457,53 @@ def void_ticket(ticket: Ticket, *, actor, reason: str = "",
                                  "is %(status)s.") % {
                                      "status": ticket.get_status_display()})
     reason = reason.strip()[:200]
-    record(ticket, TicketEvent.Action.VOID_REQUESTED, actor=actor, message=reason)
+    with transaction.atomic(durable=True):
+        record(ticket, TicketEvent.Action.VOID_REQUESTED, actor=actor,
+               message=reason)
     booking_id = ticket.booking.booking_id
     try:
         answer = client.revoke_pass(ticket.remypass_id, booking_id=booking_id)
-    except (remypass.RemyPassUnavailable, remypass.RemyPassBadResponse,
-            remypass.RemyPassRejected) as exc:
-        if isinstance(exc, (remypass.RemyPassAuthError,
-                            remypass.RemyPassPermissionError,
-                            remypass.RemyPassBusy)):
-            return _void_failed(ticket, exc.message, actor=actor,
-                                answer=exc.api_message)
+    except (remypass.RemyPassAuthError, remypass.RemyPassPermissionError,
+            remypass.RemyPassBusy, remypass.RemyPassNotReached,
+            remypass.RemyPassNotConfigured) as exc:
+        # RemyPass certainly did not carry these out: nothing to check.
+        return _void_failed(ticket, exc.message + " " + _still_shown(ticket),
+                            actor=actor, answer=exc.api_message)
+    except remypass.RemyPassError as exc:
+        # Anything else may hide a void that happened (a timeout, a 500 after
+        # the work was done, "already void"): RemyPass's own record decides.
         return _void_after_check(ticket, exc, actor=actor, reason=reason,
                                  client=client)
-    except remypass.RemyPassError as exc:
-        return _void_failed(ticket, exc.message, actor=actor, answer=exc.api_message)
     ticket = _mark_void(ticket, actor=actor, reason=reason, answer=answer)
     return VoidOutcome(ticket, True, _("Voided in RemyPass."))
+
+
+def _still_shown(ticket) -> str:
+    return _("The ticket was not voided; it is still %(status)s.") % {
+        "status": ticket.get_status_display()}
+
+
+def _void_reason(exc) -> str:
+    """Say why RemyPass did not void, in words that fit a void."""
+    if isinstance(exc, remypass.RemyPassNotFound):
+        return exc.message
+    if isinstance(exc, remypass.RemyPassRejected):
+        return _("RemyPass refused to void the ticket: %(reason)s") % {
+            "reason": exc.api_message or _("no reason given")}
+    return exc.message
 
 
 def _void_after_check(ticket, exc, *, actor, reason, client) -> VoidOutcome:
     try:
         data = client.get_pass(ticket.remypass_id,
                                booking_id=ticket.booking.booking_id)
+    except remypass.RemyPassNotFound as check_exc:
+        return _void_failed(ticket, _void_reason(check_exc) + " " + _(
+            "It is still shown as %(status)s here; ask a supervisor to check "
+            "it in RemyPass.") % {"status": ticket.get_status_display()},
+            actor=actor, answer=exc.api_message)
     except remypass.RemyPassError:
-        return _void_failed(ticket, exc.message + " " + _(
+        return _void_failed(ticket, _void_reason(exc) + " " + _(
             "RemyPass could not be asked whether the ticket is void; it is "
             "still shown as %(status)s. Try again.") % {
                 "status": ticket.get_status_display()}, actor=actor,
@@ -411,9 +513,9 @@ def _void_after_check(ticket, exc, *, actor, reason, client) -> VoidOutcome:
             ticket, actor=actor, reason=reason,
             answer=exc.api_message or _("RemyPass holds the pass as void."))
         return VoidOutcome(ticket, True, _("Voided in RemyPass."))
-    return _void_failed(ticket, exc.message + " " + _(
-        "RemyPass still holds the ticket as %(status)s.") % {
-            "status": data.status or _("not void")}, actor=actor,
+    return _void_failed(ticket, _void_reason(exc) + " " + _(
+        "RemyPass still holds the ticket as %(status)s, so it is not marked "
+        "void.") % {"status": data.status or _("not void")}, actor=actor,
         answer=exc.api_message)
 
 
@@ -543,6 +645,7 @@ class ReconcileSummary:
     retried: list = field(default_factory=list)
     flagged: list = field(default_factory=list)
     failed: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
     search_error: str = ""
 
     @property
@@ -550,18 +653,35 @@ class ReconcileSummary:
         return len(self.matched) + len(self.retried)
 
     def __str__(self):
-        lines = [f"matched to a pass RemyPass holds: {len(self.matched)}",
-                 f"sent again and issued: {len(self.retried)}",
-                 f"left flagged for a person to decide: {len(self.flagged)}",
-                 f"sent again and failed: {len(self.failed)}"]
+        lines = [
+            _("Matched to a pass RemyPass holds: %(n)s") % {"n": len(self.matched)},
+            _("Sent again and issued: %(n)s") % {"n": len(self.retried)},
+            _("Left flagged for a person to decide: %(n)s") % {
+                "n": len(self.flagged)},
+            _("Sent again and not issued: %(n)s") % {"n": len(self.failed)},
+            _("Skipped, changed by someone else meanwhile: %(n)s") % {
+                "n": len(self.skipped)},
+        ]
         if self.search_error:
-            lines.append(f"RemyPass could not be searched: {self.search_error}")
+            lines.append(_("RemyPass could not be searched, so nothing was "
+                           "changed: %(error)s") % {"error": self.search_error})
         return "\n".join(lines)
 
 
 # How far before our first send a matching pass may have been issued, for
 # clocks that disagree.
 CLOCK_SLACK = timedelta(minutes=5)
+# How far a pass's event time may differ from the booking's start time
+# (RemyPass may round it).
+EVENT_TIME_SLACK = timedelta(minutes=1)
+
+
+def send_grace() -> timedelta:
+    """Return how long a send may still be under way, retries included."""
+    connect = min(settings.REMYPASS_CONNECT_TIMEOUT, settings.REMYPASS_TIMEOUT)
+    # The issue call is tried at most twice (once more only if never sent).
+    seconds = 2 * (connect + settings.REMYPASS_TIMEOUT) + 5
+    return timedelta(seconds=seconds)
 
 
 def reconcile_tickets(*, min_age_seconds: int, actor=None,
@@ -571,89 +691,118 @@ def reconcile_tickets(*, min_age_seconds: int, actor=None,
 
     Each is matched to the one pass RemyPass holds for it, or sent again when
     RemyPass holds none, or left flagged with the candidates found. Nothing is
-    changed that the search cannot justify.
+    changed that the search cannot justify: if RemyPass cannot be searched to
+    the end, nothing is changed at all.
+
+    A ticket still ``sending`` is only taken once a send could no longer be
+    under way (``send_grace``), whatever ``min_age_seconds`` says, so this never
+    races a send in progress or another run that has just claimed it.
     """
     if actor is not None:
         require(actor, "reconcile_ticket")
     client = client or remypass.client()
     summary = ReconcileSummary()
-    cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
-    stale = list(Ticket.objects.filter(
-        status__in=[Ticket.Status.SENDING, Ticket.Status.UNKNOWN])
-        .filter(_sent_before(cutoff)).select_related("booking"))
+    stale = _stale_tickets(min_age_seconds)
     if not stale:
         return summary
     try:
         held = list(client.iter_passes(include_void=True))
     except remypass.RemyPassError as exc:
         summary.search_error = exc.message
+        logger.warning("Reconciliation stopped: RemyPass could not be searched "
+                       "(%s)", type(exc).__name__)
         return summary
-    taken = set(Ticket.objects.exclude(remypass_id=None)
-                .values_list("remypass_id", flat=True))
     for ticket in stale:
-        if not _claim(ticket):
-            continue  # another run or a person got to it first
+        label = ticket.booking.booking_id
+        if not _claim(ticket, min_age_seconds):
+            summary.skipped.append(label)  # another run or a person got to it
+            continue
+        # Read after the claim, so passes matched meanwhile are left alone.
+        taken = set(Ticket.objects.exclude(pk=ticket.pk).exclude(remypass_id=None)
+                    .values_list("remypass_id", flat=True))
         candidates = [p for p in held if p.remypass_id not in taken
-                      and _could_be(p, ticket)]
+                      and could_be(p, ticket)]
         _settle(ticket, candidates, summary, actor=actor, client=client)
-        if ticket.remypass_id:
-            taken.add(ticket.remypass_id)
     return summary
+
+
+def _stale_tickets(min_age_seconds: int) -> list[Ticket]:
+    return list(Ticket.objects.filter(_stale_q(min_age_seconds))
+                .select_related("booking").order_by("created_at", "id"))
+
+
+def _stale_q(min_age_seconds: int) -> Q:
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=min_age_seconds)
+    sending_cutoff = min(cutoff, now - send_grace())
+    return ((Q(status=Ticket.Status.UNKNOWN) & _sent_before(cutoff))
+            | (Q(status=Ticket.Status.SENDING) & _sent_before(sending_cutoff)))
 
 
 def _sent_before(cutoff) -> Q:
     return Q(sent_at__lte=cutoff) | Q(sent_at__isnull=True, created_at__lte=cutoff)
 
 
-def _claim(ticket: Ticket) -> bool:
-    """Take the ticket for this run, unless someone changed it meanwhile."""
-    claimed = Ticket.objects.filter(
-        pk=ticket.pk, status=ticket.status, updated_at=ticket.updated_at,
-    ).update(status=Ticket.Status.SENDING, updated_at=timezone.now())
+def _claim(ticket: Ticket, min_age_seconds: int) -> bool:
+    """
+    Take the ticket for this run, unless someone changed it meanwhile.
+
+    One conditional UPDATE: it matches only if the row is still as this run
+    read it and still stale. The claim moves it to ``sending`` with a fresh
+    ``sent_at``, which no other run takes within the send grace, so two runs
+    never settle one ticket.
+    """
+    now = timezone.now()
+    claimed = (Ticket.objects
+               .filter(pk=ticket.pk, status=ticket.status,
+                       updated_at=ticket.updated_at)
+               .filter(_stale_q(min_age_seconds))
+               .update(status=Ticket.Status.SENDING, sent_at=now, updated_at=now))
     if claimed:
         ticket.status = Ticket.Status.SENDING
+        ticket.sent_at = ticket.updated_at = now
     return bool(claimed)
 
 
-def _could_be(data: remypass.PassData, ticket: Ticket) -> bool:
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def could_be(data: remypass.PassData, ticket: Ticket) -> bool:
+    """Say whether a pass RemyPass holds may be the one made for ``ticket``."""
     booking = ticket.booking
+    if ticket.remypass_id:
+        return data.remypass_id == ticket.remypass_id
     if data.booking_id:
         # RemyPass echoes the booking id: that settles it either way.
         return data.booking_id == booking.booking_id
-    if data.recipient_email.casefold() != booking.customer_email.casefold():
+    # Otherwise every detail the pass does carry must agree with the booking.
+    if not data.recipient_email or not _same_text(data.recipient_email,
+                                                  booking.customer_email):
         return False
-    if data.recipient_name and (data.recipient_name.casefold()
-                                != booking.customer_name.casefold()):
+    checks = [(data.recipient_name, booking.customer_name),
+              (data.event_name, booking.film),
+              (data.seat_section, booking.screen),
+              (data.seat_row, booking.row),
+              (data.seat_number, booking.seat)]
+    if any(theirs and not _same_text(theirs, ours) for theirs, ours in checks):
         return False
-    if data.film and data.film.casefold() != booking.film.casefold():
+    if (not data.event_name and data.template and data.template.name
+            and booking.film.casefold() not in data.template.name.casefold()):
         return False
+    if data.event_time and abs(data.event_time - booking.start_time) > EVENT_TIME_SLACK:
+        return False
+    # A pass issued before the booking was typed in is someone else's.
     return data.issued_at is None or data.issued_at >= ticket.created_at - CLOCK_SLACK
 
 
 def _settle(ticket, candidates, summary, *, actor, client) -> None:
     label = ticket.booking.booking_id
-    if len(candidates) == 1:
-        with transaction.atomic():
-            apply_pass_data(ticket, candidates[0])
-            ticket.status = candidates[0].status or Ticket.Status.ACTIVE
-            ticket.last_error = ""
-            ticket.reconcile_candidates = []
-            ticket.save()
-            record(ticket, TicketEvent.Action.RECONCILED, actor=actor, message=_(
-                "Matched to the pass RemyPass holds, serial number %(serial)s.")
-                % {"serial": ticket.serial_number or "?"})
+    if len(candidates) == 1 and _adopt(ticket, candidates[0], actor=actor):
         summary.matched.append(label)
         return
     if candidates:
-        ticket.status = Ticket.Status.UNKNOWN
-        ticket.reconcile_candidates = [_describe_candidate(c) for c in candidates]
-        ticket.last_error = _(
-            "RemyPass holds %(n)s passes that could be this ticket; a "
-            "supervisor must decide which.") % {"n": len(candidates)}
-        ticket.save(update_fields=["status", "reconcile_candidates", "last_error",
-                                   "updated_at"])
-        record(ticket, TicketEvent.Action.UNKNOWN, actor=actor,
-               message=ticket.last_error)
+        _flag(ticket, candidates, actor=actor)
         summary.flagged.append(label)
         return
     # RemyPass holds nothing for it: sending again cannot make a duplicate,
@@ -667,6 +816,39 @@ def _settle(ticket, candidates, summary, *, actor, client) -> None:
         summary.flagged.append(label)
     else:
         summary.failed.append(label)
+
+
+def _adopt(ticket, data: remypass.PassData, *, actor) -> bool:
+    """Match the ticket to a pass; return False if another ticket took it."""
+    try:
+        with transaction.atomic():
+            locked = _lock(ticket)
+            apply_pass_data(locked, data)
+            locked.status = data.status or Ticket.Status.ACTIVE
+            locked.last_error = ""
+            locked.reconcile_candidates = []
+            locked.save()
+            record(locked, TicketEvent.Action.RECONCILED, actor=actor, message=_(
+                "Matched to the pass RemyPass holds, serial number %(serial)s.")
+                % {"serial": locked.serial_number or "?"})
+    except IntegrityError:
+        # A concurrent run matched the same pass to another ticket first.
+        return False
+    return True
+
+
+def _flag(ticket, candidates, *, actor) -> None:
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        ticket.status = Ticket.Status.UNKNOWN
+        ticket.reconcile_candidates = [_describe_candidate(c) for c in candidates]
+        ticket.last_error = _(
+            "RemyPass holds %(n)s passes that could be this ticket; a "
+            "supervisor must decide which.") % {"n": len(candidates)}
+        ticket.save(update_fields=["status", "reconcile_candidates", "last_error",
+                                   "updated_at"])
+        record(ticket, TicketEvent.Action.UNKNOWN, actor=actor,
+               message=ticket.last_error)
 
 
 def _describe_candidate(data: remypass.PassData) -> dict:
