@@ -39,7 +39,9 @@ class WallClockDateTimeField(forms.SplitDateTimeField):
 
 def _wall(moment: datetime, zone) -> datetime:
     """Return the naive wall-clock time that ``moment`` shows in ``zone``."""
-    return moment.astimezone(zone).replace(tzinfo=None, fold=0)
+    # Through UTC: astimezone() to a datetime's own zone changes nothing.
+    return moment.astimezone(dt_timezone.utc).astimezone(zone).replace(
+        tzinfo=None, fold=0)
 
 
 def _offset(moment: datetime) -> str:
@@ -114,6 +116,8 @@ class BookingAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.zone = timezone.get_current_timezone()
+        self.fields["start_time_fold"].choices = [(FIRST, gettext("first")),
+                                                  (SECOND, gettext("second"))]
         start = self.instance.start_time if self.instance.pk else None
         if start is not None:
             local = start.astimezone(self.zone)
