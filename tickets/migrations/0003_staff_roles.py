@@ -20,10 +20,16 @@ ROLES = {"Box office": BOX_OFFICE, "Supervisor": SUPERVISOR}
 def create_roles(apps, schema_editor):
     # Permissions are normally made after the last migration has run; the
     # groups need them now, on a fresh database too.
+    # create_permissions skips an app without a models module, which is how
+    # the migration state's app entries look; the old value is put back so a
+    # caller's registry is left as it was.
     app_config = apps.get_app_config("tickets")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
+    models_module = getattr(app_config, "models_module", None)
+    app_config.models_module = models_module or True
+    try:
+        create_permissions(app_config, apps=apps, verbosity=0)
+    finally:
+        app_config.models_module = models_module
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
