@@ -628,7 +628,7 @@ def _unwrap(response: requests.Response, *, secret: str = "") -> dict:
     if not isinstance(body, dict):
         raise RemyPassBadResponse(_(
             "RemyPass answered in an unexpected format. The request may have "
-            "gone through; check the ticket before trying again."), status=status)
+            "gone through."), status=status)
     if body.get("success") is False:
         raise RemyPassBadResponse(
             _("RemyPass reported a failure: %(message)s")

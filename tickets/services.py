@@ -307,8 +307,8 @@ def _classify_failure(ticket: Ticket, exc: remypass.RemyPassError):
             "booking id.") % {"booking": ticket.booking.booking_id}
     if isinstance(exc, (remypass.RemyPassNoAnswer, remypass.RemyPassBadResponse)):
         return Status.UNKNOWN, Action.UNKNOWN, exc.message + " " + _(
-            "The ticket may have been created, so it is marked for "
-            "reconciliation with RemyPass; do not enter the booking again.")
+            "The ticket is marked for reconciliation with RemyPass; do not "
+            "enter the booking again.")
     if isinstance(exc, remypass.RemyPassNotFound):
         # A 404 to the issue call means the address is wrong, not the booking.
         return Status.FAILED, Action.FAILED, _(
