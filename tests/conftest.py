@@ -49,3 +49,49 @@ def clerk(django_user_model):
 def admin_client(client, admin_user):
     client.force_login(admin_user)
     return client
+
+
+def _role_user(django_user_model, username, role):
+    from tickets import roles
+
+    # The groups come from a migration, but a transactional test elsewhere in
+    # the run may have flushed them; make sure they are there.
+    group = roles.ensure_roles()[role]
+    user = django_user_model.objects.create_user(username, password="pw",
+                                                 is_staff=True)
+    user.groups.add(group)
+    return user
+
+
+@pytest.fixture
+def box_office_user(django_user_model):
+    """A login in the "Box office" group, as the trial logins make it."""
+    from tickets import roles
+
+    return _role_user(django_user_model, "boxoffice", roles.BOX_OFFICE)
+
+
+@pytest.fixture
+def supervisor_user(django_user_model):
+    """A login in the "Supervisor" group, as the trial logins make it."""
+    from tickets import roles
+
+    return _role_user(django_user_model, "supervisor", roles.SUPERVISOR)
+
+
+@pytest.fixture
+def box_office_client(box_office_user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(box_office_user)
+    return client
+
+
+@pytest.fixture
+def supervisor_client(supervisor_user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(supervisor_user)
+    return client

@@ -1,22 +1,74 @@
 from datetime import timedelta
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Booking, Ticket
+from .models import Booking, Screening, Ticket
+
+# How far ahead the issue form offers screenings to pick.
+SCREENING_PICK_DAYS = 60
+# A screening that has started stays on offer this long, for late sales.
+SCREENING_PICK_GRACE = timedelta(hours=2)
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
     def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+        super().__init__(attrs, format=LOCAL_INPUT_FORMAT)
+
+
+def local_input_value(value) -> str:
+    """Return an aware datetime as the venue-local text a time input holds."""
+    return timezone.localtime(value).strftime(LOCAL_INPUT_FORMAT)
+
+
+def upcoming_screenings():
+    now = timezone.now()
+    return Screening.objects.filter(
+        start_time__gte=now - SCREENING_PICK_GRACE,
+        start_time__lte=now + timedelta(days=SCREENING_PICK_DAYS))
+
+
+class ScreeningSelect(forms.Select):
+    """A select whose options carry their film, screen and start time."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        screening = getattr(value, "instance", None)
+        if isinstance(screening, Screening):
+            # Read by the page's script to fill the visible fields at once.
+            option["attrs"].update({
+                "data-film": screening.film,
+                "data-screen": screening.screen,
+                "data-start-time": local_input_value(screening.start_time),
+            })
+        return option
+
+
+class ScreeningChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        start = formats.date_format(timezone.localtime(obj.start_time),
+                                    "D j M, H:i")
+        return f"{start} · {obj.screen} · {obj.film}"
 
 
 class IssueTicketForm(forms.ModelForm):
     """The box office's booking form; times are in the venue's zone."""
+
+    screening = ScreeningChoiceField(
+        label=_("Screening"), required=False, queryset=Screening.objects.none(),
+        widget=ScreeningSelect(), empty_label=_("Type the details below instead"),
+        error_messages={"invalid_choice": _(
+            "That screening is no longer on offer. Pick another, or type the "
+            "details below.")},
+        help_text=_("Picking a screening fills in the film, screen and start "
+                    "time, and keeps the film name the same on every ticket. "
+                    "RemyPass makes one ticket design per film and start time, "
+                    "so a typo in the film name makes a stray one."))
 
     start_time = forms.DateTimeField(
         label=_("Start time"), widget=DateTimeLocalInput(),
@@ -36,16 +88,74 @@ class IssueTicketForm(forms.ModelForm):
                                             "name@example.com.")},
         }
 
+    # The order the page shows them in, which is also the order errors are
+    # focused in.
+    field_order = ["booking_id", "screening", "film", "start_time", "screen",
+                   "row", "seat", "general_admission", "customer_name",
+                   "customer_email", "send_email"]
+
     def __init__(self, *args, ticket: Ticket | None = None, **kwargs):
         # ``ticket`` is a failed or rejected ticket being corrected.
         self.ticket = ticket
         if ticket is not None:
             kwargs.setdefault("instance", ticket.booking)
         super().__init__(*args, **kwargs)
+        self.fields["screening"].queryset = upcoming_screenings()
         for name in ("booking_id", "film", "screen", "row", "seat",
                      "customer_name"):
             self.fields[name].widget.attrs.setdefault("autocomplete", "off")
         self.fields["customer_email"].widget.attrs["autocomplete"] = "off"
+        for name, field in self.fields.items():
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = self[name].auto_id + "_help"
+        if self.is_bound:
+            self.data = self._with_screening(self.data)
+        else:
+            self.initial = self._with_screening(self.initial)
+            self.fields["booking_id"].widget.attrs["autofocus"] = True
+
+    def _with_screening(self, values):
+        """Return ``values`` with the picked screening's film, screen and time."""
+        screening = self._picked_screening(values.get("screening"))
+        if screening is None:
+            return values
+        # The catalogue's spelling wins over whatever was typed, so every
+        # ticket for a showing lands on the same RemyPass template.
+        values = values.copy()
+        values["screening"] = str(screening.pk)
+        values["film"] = screening.film
+        values["screen"] = screening.screen
+        values["start_time"] = local_input_value(screening.start_time)
+        return values
+
+    def _picked_screening(self, value):
+        value = str(value or "").strip()
+        if not value.isdigit():
+            return None
+        return self.fields["screening"].queryset.filter(pk=value).first()
+
+    def add_error(self, field, error):
+        # Every error, from validation or added by the view after RemyPass
+        # answered, passes through here.
+        super().add_error(field, error)
+        self._mark_errors()
+
+    def _mark_errors(self):
+        """Point assistive technology and the cursor at the fields in error."""
+        first = True
+        for name, field in self.fields.items():
+            attrs = field.widget.attrs
+            attrs.pop("autofocus", None)
+            if name not in self._errors:
+                continue
+            attrs["aria-invalid"] = "true"
+            described = [self[name].auto_id + "_errors"]
+            if field.help_text:
+                described.append(self[name].auto_id + "_help")
+            attrs["aria-describedby"] = " ".join(described)
+            if first:
+                attrs["autofocus"] = True
+                first = False
 
     def clean_booking_id(self):
         booking_id = " ".join(self.cleaned_data["booking_id"].split())

@@ -1,17 +1,31 @@
 """
 Box-office pages. Each view reads a form, calls one service function and turns
 its outcome into a page or a message; the work itself is in ``services``.
+
+Every view checks the permission for its step itself, and the service checks
+it again, so a hand-made request gets no further than the button would.
 """
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import services
-from .forms import IssueTicketForm, VoidForm
-from .models import Ticket
+from . import charts, services
+from .forms import IssueTicketForm, VoidForm, local_input_value
+from .models import Screening, Ticket
+
+# The home page lists showings from today's start to this many days ahead.
+SHOWING_DAYS = 7
+ATTENTION_LIMIT = 20
 
 
 def _ticket_or_404(pk):
@@ -21,24 +35,111 @@ def _ticket_or_404(pk):
         pk=pk)
 
 
+def _refuse(request, pk, text):
+    """Say why a step was refused and go back to the ticket, unchanged."""
+    messages.error(request, text)
+    return redirect("tickets:detail", pk=pk)
+
+
+# --- Home -------------------------------------------------------------------
+
+
+@dataclass
+class Showing:
+    film: str
+    screen: str
+    start_time: datetime
+    tickets: int = 0
+
+    @property
+    def key(self):
+        return (self.film, self.screen, self.start_time)
+
+    @property
+    def list_url(self):
+        return reverse("tickets:showing") + "?" + urlencode({
+            "film": self.film, "screen": self.screen,
+            "start": self.start_time.isoformat()})
+
+
+def _showings(now):
+    """Return today's and the coming week's showings, with live ticket counts."""
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0,
+                                            microsecond=0)
+    start, end = today, today + timedelta(days=SHOWING_DAYS + 1)
+    showings = {}
+    for screening in Screening.objects.filter(start_time__gte=start,
+                                              start_time__lt=end):
+        showing = Showing(screening.film, screening.screen, screening.start_time)
+        showings[showing.key] = showing
+    rows = (Ticket.objects.live()
+            .filter(booking__start_time__gte=start, booking__start_time__lt=end)
+            .values("booking__film", "booking__screen", "booking__start_time")
+            .annotate(tickets=Count("id")).order_by())
+    for row in rows:
+        showing = Showing(row["booking__film"], row["booking__screen"],
+                          row["booking__start_time"], row["tickets"])
+        # A typed film name that differs from the catalogue's shows as its own
+        # line, which is how a stray spelling gets noticed.
+        showings[showing.key] = showing
+    return sorted(showings.values(),
+                  key=lambda s: (s.start_time, s.screen, s.film))
+
+
 @login_required
+@permission_required("tickets.view_ticket", raise_exception=True)
 def home(request):
-    recent = Ticket.objects.select_related("booking")[:20]
-    attention = Ticket.objects.needing_attention().select_related("booking")[:20]
     query = request.GET.get("q", "").strip()
     found = None
     if query:
         found = Ticket.objects.search(query).select_related("booking")[:50]
+    attention = Ticket.objects.needing_attention()
     return render(request, "tickets/home.html", {
-        "recent": recent, "attention": attention, "query": query, "found": found,
+        "query": query, "found": found,
+        "attention": attention.select_related("booking")[:ATTENTION_LIMIT],
+        "attention_count": attention.count(),
+        "showings": _showings(timezone.now()),
+        "chart": charts.daily_chart(),
+        "recent": Ticket.objects.select_related("booking")[:20],
     })
+
+
+@login_required
+@permission_required("tickets.view_ticket", raise_exception=True)
+def showing(request):
+    """List every ticket for one film, screen and start time."""
+    film = request.GET.get("film", "")
+    screen = request.GET.get("screen", "")
+    try:
+        start = datetime.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        start = None
+    if start is None or timezone.is_naive(start) or not film or not screen:
+        messages.error(request, _("That screening link is incomplete. Pick the "
+                                  "screening from the list again."))
+        return redirect("tickets:home")
+    tickets = (Ticket.objects.filter(booking__film=film, booking__screen=screen,
+                                     booking__start_time=start)
+               .select_related("booking").order_by("booking__row",
+                                                   "booking__seat"))
+    return render(request, "tickets/showing.html", {
+        "film": film, "screen": screen, "start_time": start,
+        "tickets": tickets,
+        "next_ticket_url": _next_ticket_url(film, screen, start),
+    })
+
+
+# --- Issuing ----------------------------------------------------------------
 
 
 @login_required
 @permission_required("tickets.issue_ticket", raise_exception=True)
 def issue(request):
     resume = _resumable(request.POST.get("resume") or request.GET.get("resume"))
-    form = IssueTicketForm(request.POST or None, ticket=resume)
+    if request.method == "POST":
+        form = IssueTicketForm(request.POST, ticket=resume)
+    else:
+        form = IssueTicketForm(ticket=resume, initial=_prefill(request.GET))
     if request.method == "POST" and form.is_valid():
         try:
             if resume is not None:
@@ -60,6 +161,24 @@ def issue(request):
                 return redirect("tickets:detail", pk=ticket.pk)
             return _issue_failed(request, form, ticket)
     return render(request, "tickets/issue.html", {"form": form, "resume": resume})
+
+
+def _prefill(query):
+    """Return the showing a "next ticket" link carries, as form initial data."""
+    return {name: query[name][:200] for name in
+            ("screening", "film", "screen", "start_time") if query.get(name)}
+
+
+def _next_ticket_url(film, screen, start_time):
+    """Return the issue form's address with this showing filled in."""
+    values = {"film": film, "screen": screen,
+              "start_time": local_input_value(start_time)}
+    screening = (Screening.objects.filter(film=film, screen=screen,
+                                          start_time=start_time)
+                 .values_list("pk", flat=True).first())
+    if screening is not None:
+        values = {"screening": screening, **values}
+    return reverse("tickets:issue") + "?" + urlencode(values)
 
 
 def _resumable(pk):
@@ -86,13 +205,23 @@ def _issue_failed(request, form, ticket):
                   {"form": form, "resume": ticket}, status=200)
 
 
+# --- One ticket -------------------------------------------------------------
+
+
 @login_required
+@permission_required("tickets.view_ticket", raise_exception=True)
 def detail(request, pk):
     ticket = _ticket_or_404(pk)
+    booking = ticket.booking
+    next_ticket_url = None
+    if request.user.has_perm("tickets.issue_ticket"):
+        next_ticket_url = _next_ticket_url(booking.film, booking.screen,
+                                           booking.start_time)
     return render(request, "tickets/detail.html", {
-        "ticket": ticket, "booking": ticket.booking,
+        "ticket": ticket, "booking": booking,
         "events": ticket.events.select_related("actor")[:100],
         "void_form": VoidForm(),
+        "next_ticket_url": next_ticket_url,
     })
 
 
@@ -100,6 +229,9 @@ def detail(request, pk):
 @login_required
 def retry(request, pk):
     ticket = _ticket_or_404(pk)
+    if not request.user.has_perm("tickets.retry_ticket"):
+        return _refuse(request, pk, _("Your login cannot retry tickets. Ask a "
+                                      "supervisor."))
     try:
         ticket = services.retry_ticket(ticket, actor=request.user)
     except services.TicketError as exc:
@@ -113,12 +245,35 @@ def retry(request, pk):
     return redirect("tickets:detail", pk=pk)
 
 
+@require_POST
+@login_required
+def refresh(request, pk):
+    ticket = _ticket_or_404(pk)
+    if not request.user.has_perm("tickets.refresh_ticket"):
+        return _refuse(request, pk, _("Only a supervisor can refresh tickets "
+                                      "from RemyPass."))
+    before = ticket.status
+    try:
+        ticket = services.refresh_ticket(ticket, actor=request.user)
+    except services.TicketError as exc:
+        messages.error(request, exc.message)
+    else:
+        values = {"status": ticket.get_status_display()}
+        if ticket.status != before:
+            messages.success(request, _("RemyPass holds this ticket as "
+                                        "%(status)s; it now shows so here.")
+                             % values)
+        else:
+            messages.info(request, _("Checked with RemyPass: no change, the "
+                                     "ticket is %(status)s.") % values)
+    return redirect("tickets:detail", pk=pk)
+
+
 @login_required
 def void(request, pk):
     ticket = _ticket_or_404(pk)
     if not request.user.has_perm("tickets.void_ticket"):
-        messages.error(request, _("Only a supervisor can void tickets."))
-        return redirect("tickets:detail", pk=pk)
+        return _refuse(request, pk, _("Only a supervisor can void tickets."))
     form = VoidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

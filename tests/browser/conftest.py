@@ -13,7 +13,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
@@ -177,20 +176,6 @@ def _migrated_roles(django_db_setup, django_db_blocker):
                          for p in group.permissions.select_related("content_type")]
             for group in Group.objects.all()
         }
-
-
-@pytest.fixture(autouse=True)
-def _registry_can_recreate_permissions():
-    """Let the table flush after this test re-create every app's permissions.
-
-    Django skips an app whose registry entry has no models module; a test that
-    runs a data migration's function against the live registry can leave one so.
-    """
-    # TODO: remove once calling 0003_staff_roles.create_roles with the global
-    # app registry no longer sets models_module to None on the tickets app.
-    for app_config in django_apps.get_app_configs():
-        if app_config.models_module is None:
-            app_config.import_models()
 
 
 @pytest.fixture

@@ -1,0 +1,284 @@
+"""Who may do what: each role against each step, over HTTP and the sandbox."""
+
+import importlib
+
+import pytest
+from django.apps import apps as django_apps
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.urls import reverse
+
+from tickets import roles, services
+from tickets.models import Ticket
+
+from .helpers import booking_form_data, service_data
+
+pytestmark = pytest.mark.django_db
+
+ISSUE_PATH = "/event-tickets/issue"
+
+
+def granted(group_name):
+    return set(Group.objects.get(name=group_name).permissions
+               .values_list("codename", flat=True))
+
+
+def issued_ticket(admin_user, **overrides):
+    ticket = services.issue_ticket(service_data(**overrides), issued_by=admin_user)
+    assert ticket.status == Ticket.Status.ACTIVE
+    return ticket
+
+
+def failed_ticket(admin_user, sandbox):
+    sandbox.inject(method="POST", path=ISSUE_PATH, kind="html", status=502,
+                   times=1)
+    ticket = services.issue_ticket(service_data(), issued_by=admin_user)
+    assert ticket.status == Ticket.Status.FAILED
+    sandbox.clear_requests()
+    return ticket
+
+
+@pytest.fixture(params=["anonymous", "box_office", "supervisor"])
+def role(request, client):
+    """Each way in: no login, a box-office login and a supervisor's."""
+    if request.param == "anonymous":
+        return request.param, client
+    return request.param, request.getfixturevalue(f"{request.param}_client")
+
+
+def assert_sent_to_login(response):
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+# --- The groups ---------------------------------------------------------------
+
+
+def test_migration_gives_each_role_exactly_its_permissions():
+    migration = importlib.import_module("tickets.migrations.0003_staff_roles")
+    Group.objects.filter(name__in=roles.ROLES).delete()
+
+    migration.create_roles(django_apps, None)
+
+    assert granted(roles.BOX_OFFICE) == set(roles.BOX_OFFICE_PERMISSIONS)
+    assert granted(roles.SUPERVISOR) == set(roles.SUPERVISOR_PERMISSIONS)
+    assert set(migration.BOX_OFFICE) == set(roles.BOX_OFFICE_PERMISSIONS)
+    assert set(migration.SUPERVISOR) == set(roles.SUPERVISOR_PERMISSIONS)
+    # The live registry is left as it was, so later flushes still re-create
+    # the app's permissions.
+    assert django_apps.get_app_config("tickets").models_module is not None
+
+
+def test_supervisor_has_everything_box_office_has():
+    assert set(roles.BOX_OFFICE_PERMISSIONS) < set(roles.SUPERVISOR_PERMISSIONS)
+
+
+def test_neither_role_can_manage_logins(box_office_user, supervisor_user):
+    for user in (box_office_user, supervisor_user):
+        assert not user.has_perm("auth.add_user")
+        assert not user.has_perm("auth.change_group")
+
+
+def test_trial_logins_land_in_their_groups(django_user_model, capsys):
+    call_command("create_trial_logins")
+
+    boxoffice = django_user_model.objects.get(username="boxoffice")
+    supervisor = django_user_model.objects.get(username="supervisor")
+    admin = django_user_model.objects.get(username="admin")
+    assert [g.name for g in boxoffice.groups.all()] == [roles.BOX_OFFICE]
+    assert [g.name for g in supervisor.groups.all()] == [roles.SUPERVISOR]
+    assert boxoffice.has_perm("tickets.issue_ticket")
+    assert not boxoffice.has_perm("tickets.void_ticket")
+    assert supervisor.has_perm("tickets.void_ticket")
+    assert admin.is_superuser
+    assert "boxoffice" in capsys.readouterr().out
+
+
+# --- The role matrix: issue, retry, void, refresh -----------------------------
+
+
+def test_issue(role, sandbox):
+    name, client = role
+    response = client.post("/tickets/issue/", booking_form_data())
+
+    if name == "anonymous":
+        assert_sent_to_login(response)
+        assert not Ticket.objects.exists()
+        assert sandbox.requests_received(path=ISSUE_PATH) == []
+        return
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == ticket.get_absolute_url()
+    assert ticket.status == Ticket.Status.ACTIVE
+    assert ticket.booking.entered_by.username == {
+        "box_office": "boxoffice", "supervisor": "supervisor"}[name]
+
+
+def test_retry(role, sandbox, admin_user):
+    name, client = role
+    ticket = failed_ticket(admin_user, sandbox)
+
+    response = client.post(f"/tickets/{ticket.pk}/retry/")
+
+    ticket.refresh_from_db()
+    if name == "anonymous":
+        assert_sent_to_login(response)
+        assert ticket.status == Ticket.Status.FAILED
+        assert sandbox.requests_received(path=ISSUE_PATH) == []
+        return
+    assert response["Location"] == ticket.get_absolute_url()
+    assert ticket.status == Ticket.Status.ACTIVE
+    assert len(sandbox.requests_received(path=ISSUE_PATH)) == 1
+
+
+def test_void(role, sandbox, admin_user):
+    name, client = role
+    ticket = issued_ticket(admin_user)
+    sandbox.clear_requests()
+
+    response = client.post(f"/tickets/{ticket.pk}/void/", {"reason": "Refund"},
+                           follow=name != "anonymous")
+
+    ticket.refresh_from_db()
+    revokes = sandbox.requests_received(method="POST", path="/passes/")
+    if name == "anonymous":
+        assert_sent_to_login(response)
+    if name != "supervisor":
+        assert ticket.status == Ticket.Status.ACTIVE
+        assert revokes == []
+        assert sandbox.requests_received() == []
+        assert not ticket.events.filter(action="void_requested").exists()
+    if name == "box_office":
+        assert response.redirect_chain[-1][0] == ticket.get_absolute_url()
+        assert "Only a supervisor can void tickets." in response.content.decode()
+    if name == "supervisor":
+        assert ticket.status == Ticket.Status.VOID
+        assert ticket.void_reason == "Refund"
+        assert ticket.voided_by.username == "supervisor"
+        assert len(revokes) == 1
+        assert "Voided in RemyPass." in response.content.decode()
+
+
+def test_refresh(role, sandbox, admin_user):
+    name, client = role
+    ticket = issued_ticket(admin_user)
+    sandbox.set_status(ticket.remypass_id, "inactive")
+    sandbox.clear_requests()
+
+    response = client.post(f"/tickets/{ticket.pk}/refresh/",
+                           follow=name != "anonymous")
+
+    ticket.refresh_from_db()
+    if name == "anonymous":
+        assert_sent_to_login(response)
+    if name != "supervisor":
+        assert ticket.status == Ticket.Status.ACTIVE
+        assert sandbox.requests_received() == []
+    if name == "box_office":
+        assert ("Only a supervisor can refresh tickets from RemyPass."
+                in response.content.decode())
+    if name == "supervisor":
+        assert ticket.status == Ticket.Status.INACTIVE
+        assert len(sandbox.requests_received(method="GET", path="/passes/")) == 1
+        assert "RemyPass holds this ticket as Inactive" in (
+            response.content.decode())
+
+
+def test_refresh_without_change_says_so(supervisor_client, admin_user):
+    ticket = issued_ticket(admin_user)
+
+    response = supervisor_client.post(f"/tickets/{ticket.pk}/refresh/", follow=True)
+
+    assert "Checked with RemyPass: no change, the ticket is Active." in (
+        response.content.decode())
+    assert ticket.events.filter(action="refreshed").exists()
+
+
+def test_refresh_that_remypass_cannot_answer_keeps_the_ticket(
+        supervisor_client, admin_user, sandbox):
+    ticket = issued_ticket(admin_user)
+    sandbox.inject(method="GET", path="/passes/", kind="html", status=502,
+                   times=5)
+
+    response = supervisor_client.post(f"/tickets/{ticket.pk}/refresh/", follow=True)
+
+    assert response.status_code == 200
+    assert "error 502" in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.ACTIVE
+
+
+def test_refresh_is_post_only(supervisor_client, admin_user, sandbox):
+    ticket = issued_ticket(admin_user)
+    sandbox.clear_requests()
+
+    response = supervisor_client.get(f"/tickets/{ticket.pk}/refresh/")
+
+    assert response.status_code == 405
+    assert sandbox.requests_received() == []
+
+
+# --- What each role is shown --------------------------------------------------
+
+
+def test_box_office_sees_no_void_or_refresh_buttons(box_office_client, admin_user):
+    ticket = issued_ticket(admin_user)
+
+    page = box_office_client.get(ticket.get_absolute_url()).content.decode()
+
+    assert f"/tickets/{ticket.pk}/void/" not in page
+    assert f"/tickets/{ticket.pk}/refresh/" not in page
+    assert "Next ticket for this screening" in page
+
+
+def test_supervisor_sees_void_and_refresh_buttons(supervisor_client, admin_user):
+    ticket = issued_ticket(admin_user)
+
+    page = supervisor_client.get(ticket.get_absolute_url()).content.decode()
+
+    assert f'href="/tickets/{ticket.pk}/void/"' in page
+    assert f'action="/tickets/{ticket.pk}/refresh/"' in page
+
+
+def test_retry_button_only_for_a_failed_ticket(box_office_client, admin_user,
+                                               sandbox):
+    issued = issued_ticket(admin_user, booking_id="B-1", seat="A1")
+    failed = failed_ticket(admin_user, sandbox)
+
+    assert f"/tickets/{issued.pk}/retry/" not in box_office_client.get(
+        issued.get_absolute_url()).content.decode()
+    page = box_office_client.get(failed.get_absolute_url()).content.decode()
+    assert f'action="/tickets/{failed.pk}/retry/"' in page
+    assert "Correct and send again" in page
+
+
+def test_box_office_following_a_void_link_is_told_who_can(box_office_client,
+                                                          admin_user):
+    ticket = issued_ticket(admin_user)
+
+    response = box_office_client.get(f"/tickets/{ticket.pk}/void/", follow=True)
+
+    assert response.redirect_chain[-1][0] == ticket.get_absolute_url()
+    assert "Only a supervisor can void tickets." in response.content.decode()
+
+
+def test_box_office_following_a_supervisor_admin_link_sees_a_friendly_page(
+        box_office_client):
+    response = box_office_client.get("/admin/tickets/member/")
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "You are not allowed to do this" in page
+    assert "You are logged in as boxoffice." in page
+    assert 'href="/tickets/"' in page
+
+
+def test_login_without_a_role_cannot_read_tickets(client, django_user_model,
+                                                  admin_user):
+    ticket = issued_ticket(admin_user)
+    client.force_login(django_user_model.objects.create_user("nobody"))
+
+    for url in ("/tickets/", ticket.get_absolute_url()):
+        response = client.get(url)
+        assert response.status_code == 403
+        assert "Your login does not include this task." in response.content.decode()
