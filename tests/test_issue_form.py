@@ -186,3 +186,33 @@ def test_general_admission_allows_the_same_seat_label(admin_client):
         booking_id="BOOKING-2", general_admission="on", seat="GA", row="-"))
 
     assert Ticket.objects.filter(status=Ticket.Status.ACTIVE).count() == 2
+
+
+def test_general_admission_may_leave_row_and_seat_empty(admin_client, sandbox):
+    response = admin_client.post(ISSUE_URL, booking_form_data(
+        general_admission="on", row="", seat=""))
+
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302
+    assert (ticket.booking.row, ticket.booking.seat) == ("GA", "GA")
+    sent = sandbox.requests_received(method="POST", path="/event-tickets/issue")
+    assert (sent[0]["body"]["row"], sent[0]["body"]["seat"]) == ("GA", "GA")
+
+
+def test_a_reserved_seat_needs_row_and_seat(admin_client):
+    response = admin_client.post(ISSUE_URL, booking_form_data(row="", seat=""))
+
+    errors = response.context["form"].errors
+    assert errors["row"] == ["This field is required."]
+    assert errors["seat"] == ["This field is required."]
+    assert not Ticket.objects.exists()
+
+
+def test_a_duplicate_booking_id_links_to_the_ticket_that_holds_it(admin_client):
+    admin_client.post(ISSUE_URL, booking_form_data())
+    ticket = Ticket.objects.get()
+
+    response = admin_client.post(ISSUE_URL, booking_form_data(seat="A13"))
+
+    assert f'href="{ticket.get_absolute_url()}"' in response.content.decode()
+    assert Ticket.objects.count() == 1

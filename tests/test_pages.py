@@ -83,6 +83,18 @@ def test_ticket_page_draws_a_qr_code_beside_each_wallet_link(issued):
     assert "<img" not in page
 
 
+def test_void_ticket_page_hides_its_dead_wallet_links(issued, admin_client,
+                                                     admin_user):
+    ticket, _response = issued
+    services.void_ticket(ticket, actor=admin_user)
+
+    page = admin_client.get(ticket.get_absolute_url()).content.decode()
+
+    assert "This ticket is void" in page
+    assert ticket.apple_wallet_url not in page
+    assert 'class="qr"' not in page
+
+
 def test_qr_code_encodes_the_wallet_link_itself(issued):
     ticket, response = issued
     expected = segno.make(ticket.apple_wallet_url, error="m", micro=False)

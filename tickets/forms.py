@@ -12,6 +12,9 @@ SCREENING_PICK_DAYS = 60
 # A screening that has started stays on offer this long, for late sales.
 SCREENING_PICK_GRACE = timedelta(hours=2)
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+# RemyPass requires a row and a seat on every event ticket; an unreserved
+# ticket left without them carries this on the wallet pass instead.
+UNRESERVED_LABEL = "GA"
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -87,6 +90,11 @@ class IssueTicketForm(forms.ModelForm):
             "customer_email": {"invalid": _("Enter a valid email address, like "
                                             "name@example.com.")},
         }
+        help_texts = {
+            "general_admission": _("Unreserved seating: row and seat may "
+                                   "repeat, or stay empty (the ticket then "
+                                   "shows GA)."),
+        }
 
     # The order the page shows them in, which is also the order errors are
     # focused in.
@@ -97,10 +105,20 @@ class IssueTicketForm(forms.ModelForm):
     def __init__(self, *args, ticket: Ticket | None = None, **kwargs):
         # ``ticket`` is a failed or rejected ticket being corrected.
         self.ticket = ticket
+        # The ticket that already holds the typed booking id, once found.
+        self.existing_ticket = None
         if ticket is not None:
             kwargs.setdefault("instance", ticket.booking)
         super().__init__(*args, **kwargs)
         self.fields["screening"].queryset = upcoming_screenings()
+        if not self.fields["screening"].queryset.exists():
+            self.fields["screening"].help_text = _(
+                "No screenings are in the catalogue for the coming weeks, so "
+                "type the details below. A supervisor can add screenings in "
+                "the admin (Tickets › Screenings) to pick them here.")
+        # Checked in clean(): only a reserved seat needs them typed in.
+        for name in ("row", "seat"):
+            self.fields[name].required = False
         for name in ("booking_id", "film", "screen", "row", "seat",
                      "customer_name"):
             self.fields[name].widget.attrs.setdefault("autocomplete", "off")
@@ -170,6 +188,7 @@ class IssueTicketForm(forms.ModelForm):
             existing = existing.exclude(pk=self.ticket.pk)
         ticket = existing.first()
         if ticket is not None:
+            self.existing_ticket = ticket
             raise forms.ValidationError(services.describe_existing(ticket))
         return booking_id
 
@@ -184,6 +203,13 @@ class IssueTicketForm(forms.ModelForm):
         for name in ("film", "screen", "row", "seat", "customer_name"):
             if cleaned.get(name):
                 cleaned[name] = " ".join(cleaned[name].split())
+        for name in ("row", "seat"):
+            if cleaned.get(name):
+                continue
+            if cleaned.get("general_admission"):
+                cleaned[name] = UNRESERVED_LABEL
+            elif name not in self._errors:
+                self.add_error(name, self.fields[name].error_messages["required"])
         if all(cleaned.get(f) for f in ("screen", "start_time", "row", "seat")):
             candidate = Booking(**{k: cleaned.get(k) for k in (
                 "screen", "start_time", "row", "seat", "general_admission")})

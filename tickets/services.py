@@ -88,7 +88,7 @@ def describe_existing(ticket: Ticket) -> str:
     booking = ticket.booking
     who = booking.entered_by.get_username() if booking.entered_by else _("someone")
     when = formats.date_format(timezone.localtime(booking.entered_at),
-                               "SHORT_DATETIME_FORMAT")
+                               "j M Y, H:i")
     values = {"booking": booking.booking_id, "who": who, "when": when}
     if ticket.status == Ticket.Status.SENDING:
         return _("Booking %(booking)s is already being issued by %(who)s "

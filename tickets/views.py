@@ -149,6 +149,7 @@ def issue(request):
                 ticket = services.issue_ticket(form.cleaned_data,
                                                issued_by=request.user)
         except services.BookingIdTaken as exc:
+            form.existing_ticket = exc.ticket
             form.add_error("booking_id", exc.message)
         except services.SeatTaken as exc:
             form.add_error("seat", exc.message)

@@ -95,6 +95,9 @@ LOGIN_REDIRECT_URL = "tickets:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
+# The one language the pages are written in. A browser asking for any other
+# English (en-us, say) gets this one, so dates read the same for every login.
+LANGUAGES = [("en-gb", "English")]
 # The venue's own zone: staff type start times in it and see them in it.
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
 USE_I18N = True
