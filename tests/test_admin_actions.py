@@ -103,8 +103,8 @@ def test_each_action_checks_its_own_permission(rf, django_user_model):
 
 def test_retry_sends_failed_tickets_again_and_skips_the_rest(
         supervisor_client, supervisor, sandbox):
-    sandbox.inject(method="POST", path=ISSUE_PATH, kind="status", status=503,
-                   times=1)
+    sandbox.inject(method="POST", path=ISSUE_PATH, kind="rate_limit",
+                   retry_after=30, times=1)
     failed = issue(supervisor, 1)
     active = issue(supervisor, 2)
     assert failed.status == Ticket.Status.FAILED
@@ -123,8 +123,8 @@ def test_retry_sends_failed_tickets_again_and_skips_the_rest(
 
 def test_retry_names_each_ticket_that_failed_again(supervisor_client, supervisor,
                                                    sandbox):
-    sandbox.inject(method="POST", path=ISSUE_PATH, kind="status", status=503,
-                   times=4)
+    sandbox.inject(method="POST", path=ISSUE_PATH, kind="rate_limit",
+                   retry_after=30, times=4)
     first, second = issue(supervisor, 1), issue(supervisor, 2)
 
     response = run(supervisor_client, "retry_selected", first, second)
@@ -132,14 +132,14 @@ def test_retry_names_each_ticket_that_failed_again(supervisor_client, supervisor
     # In the list's order, newest first.
     texts = messages_of(response)
     assert len(texts) == 2
-    assert texts[0].startswith("B-2: RemyPass had a problem on its side")
-    assert texts[1].startswith("B-1: RemyPass had a problem on its side")
+    assert texts[0].startswith("B-2: RemyPass is busy")
+    assert texts[1].startswith("B-1: RemyPass is busy")
 
 
 def test_retry_is_refused_to_a_login_without_the_permission(viewer_client,
                                                             admin_user, sandbox):
-    sandbox.inject(method="POST", path=ISSUE_PATH, kind="status", status=503,
-                   times=1)
+    sandbox.inject(method="POST", path=ISSUE_PATH, kind="rate_limit",
+                   retry_after=30, times=1)
     failed = issue(admin_user, 1)
 
     sandbox.clear_requests()
@@ -158,8 +158,8 @@ def test_retry_is_refused_to_a_login_without_the_permission(viewer_client,
 def test_refresh_reports_each_change_and_counts_the_unchanged(
         supervisor_client, supervisor, sandbox):
     changed, same = issue(supervisor, 1), issue(supervisor, 2)
-    sandbox.inject(method="POST", path=ISSUE_PATH, kind="status", status=503,
-                   times=1)
+    sandbox.inject(method="POST", path=ISSUE_PATH, kind="rate_limit",
+                   retry_after=30, times=1)
     unsent = issue(supervisor, 3)
     sandbox.set_status(changed.remypass_id, "expired")
 
@@ -321,8 +321,8 @@ def test_void_confirmation_shows_the_count_and_a_short_sample(supervisor_client,
 def test_void_names_each_ticket_it_could_not_void(supervisor_client, supervisor,
                                                   sandbox):
     issued = issue(supervisor, 1)
-    sandbox.inject(method="POST", path=ISSUE_PATH, kind="status", status=503,
-                   times=1)
+    sandbox.inject(method="POST", path=ISSUE_PATH, kind="rate_limit",
+                   retry_after=30, times=1)
     unsent = issue(supervisor, 2)
 
     response = run(supervisor_client, "void_selected", issued, unsent,

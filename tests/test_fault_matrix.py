@@ -76,6 +76,11 @@ def server_error(status):
     return f"RemyPass had a problem on its side (error {status})."
 
 
+def server_error_on_issue(status):
+    return (f"RemyPass had a problem on its side (error {status}) and may have "
+            "created the ticket before it failed.")
+
+
 # fault -> operation -> what must happen. Issue goes through the form.
 EXPECTED = {
     "400 with message": {
@@ -103,13 +108,13 @@ EXPECTED = {
                        + STILL_ACTIVE, reads=1),
     },
     "500": {
-        "issue": Expect("failed", server_error(500)),
-        "retry": Expect("failed", server_error(500)),
+        "issue": Expect("unknown", server_error_on_issue(500)),
+        "retry": Expect("unknown", server_error_on_issue(500)),
         "void": Expect("active", server_error(500), reads=1),
     },
     "502 HTML page": {
-        "issue": Expect("failed", server_error(502)),
-        "retry": Expect("failed", server_error(502)),
+        "issue": Expect("unknown", server_error_on_issue(502)),
+        "retry": Expect("unknown", server_error_on_issue(502)),
         "void": Expect("active", server_error(502) + " Try again in a few "
                        "minutes. " + STILL_ACTIVE, reads=1),
     },
@@ -186,8 +191,8 @@ def run_issue(fault, admin_client, admin_user, sandbox):
 
 def run_retry(fault, admin_client, admin_user, sandbox):
     # First a ticket that failed without reaching RemyPass's store.
-    sandbox.inject(method="POST", path=ISSUE_PATH, times=1, kind="status",
-                   status=503, body={"success": False, "message": "down"})
+    sandbox.inject(method="POST", path=ISSUE_PATH, times=1, kind="rate_limit",
+                   retry_after=1)
     ticket = services.issue_ticket(service_data(), issued_by=admin_user)
     assert ticket.status == Ticket.Status.FAILED
     sandbox.clear_requests()
@@ -327,6 +332,50 @@ def test_a_first_attempt_duplicate_is_a_rejection_naming_the_booking_id(
     assert ticket.last_error == (
         "RemyPass already has a ticket for booking id BOOKING-12345. Check the "
         "booking id.")
+
+
+@pytest.mark.django_db
+def test_sending_a_rejected_duplicate_again_stays_rejected_and_adopts_nothing(
+        admin_user, sandbox):
+    remypass.client().issue_event_ticket(
+        booking_id=BOOKING_ID, film="Other", start_time=service_data()["start_time"],
+        screen="2", row="B", seat="1", customer_name="Someone",
+        customer_email="someone@example.com", send_email=False)
+    ticket = services.issue_ticket(service_data(), issued_by=admin_user)
+
+    ticket = services.update_and_resend(ticket, service_data(), actor=admin_user)
+    summary = services.reconcile_tickets(min_age_seconds=0)
+
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.REJECTED
+    assert ticket.remypass_id is None
+    assert ticket.last_error.startswith("RemyPass already has a ticket for "
+                                        "booking id BOOKING-12345.")
+    assert summary.settled == 0
+
+
+@pytest.mark.django_db
+def test_a_server_error_after_the_work_keeps_the_details_until_reconciled(
+        admin_user, sandbox, admin_client):
+    # A gateway's 502 after RemyPass created the pass.
+    sandbox.inject(method="POST", path=ISSUE_PATH, times=1,
+                   kind="malformed_json", status=502, process=True)
+    ticket = services.issue_ticket(service_data(), issued_by=admin_user)
+    assert ticket.status == Ticket.Status.UNKNOWN
+
+    # The details cannot be changed while RemyPass may hold the ticket.
+    response = admin_client.get(f"{ISSUE_URL}?resume={ticket.pk}")
+    assert "resume" not in response.context or response.context["resume"] is None
+    with pytest.raises(services.TicketNotAllowed):
+        services.update_and_resend(ticket, service_data(seat="A13"),
+                                   actor=admin_user)
+    summary = services.reconcile_tickets(min_age_seconds=0)
+
+    ticket.refresh_from_db()
+    assert summary.matched == [BOOKING_ID]
+    assert ticket.status == Ticket.Status.ACTIVE
+    assert ticket.remypass_id == sandbox.passes()[0]["_id"]
+    assert len(sandbox.passes()) == 1
 
 
 @pytest.mark.django_db

@@ -367,13 +367,26 @@ def test_pass_without_booking_id_does_not_match(changes):
     assert not services.could_be(replace(MATCHING, **changes), ticket_for())
 
 
-def test_booking_id_on_the_pass_decides_either_way():
-    other_customer = replace(MATCHING, booking_id="BK-1",
-                             recipient_email="someone@example.com")
-    same_customer = replace(MATCHING, booking_id="BK-2")
+def test_pass_with_the_booking_id_matches_without_an_email():
+    assert services.could_be(replace(MATCHING, booking_id="BK-1",
+                                     recipient_email=""), ticket_for())
 
-    assert services.could_be(other_customer, ticket_for())
-    assert not services.could_be(same_customer, ticket_for())
+
+def test_pass_with_another_booking_id_does_not_match():
+    assert not services.could_be(replace(MATCHING, booking_id="BK-2"),
+                                 ticket_for())
+
+
+@pytest.mark.parametrize("changes", [
+    {"recipient_email": "someone@example.com"},
+    {"seat_number": "13"},
+    {"issued_at": CREATED - timedelta(hours=1)},
+], ids=repr)
+def test_pass_with_the_booking_id_but_another_sales_details_does_not_match(
+        changes):
+    """A pass made earlier for another sale under the same id is not ours."""
+    assert not services.could_be(replace(MATCHING, booking_id="BK-1", **changes),
+                                 ticket_for())
 
 
 def test_ticket_with_a_pass_id_only_matches_that_pass():

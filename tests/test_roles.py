@@ -30,8 +30,8 @@ def issued_ticket(admin_user, **overrides):
 
 
 def failed_ticket(admin_user, sandbox):
-    sandbox.inject(method="POST", path=ISSUE_PATH, kind="html", status=502,
-                   times=1)
+    sandbox.inject(method="POST", path=ISSUE_PATH, kind="rate_limit",
+                   retry_after=30, times=1)
     ticket = services.issue_ticket(service_data(), issued_by=admin_user)
     assert ticket.status == Ticket.Status.FAILED
     sandbox.clear_requests()

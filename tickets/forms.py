@@ -112,7 +112,7 @@ class IssueTicketForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["screening"].queryset = upcoming_screenings()
         if not self.fields["screening"].queryset.exists():
-            self.fields["screening"].help_text = _(
+            self.fields["screening"].help_text += " " + _(
                 "No screenings are in the catalogue for the coming weeks, so "
                 "type the details below. A supervisor can add screenings in "
                 "the admin (Tickets › Screenings) to pick them here.")

@@ -61,14 +61,23 @@ LONGEST_RETRY_WAIT = 5.0
 # Retry-After values above this are taken as this (a day).
 LONGEST_RETRY_AFTER = 86_400
 MAX_LOGGED_BODY = 500
-# The local part is anything up to the @ that cannot end an address in text,
-# so non-ASCII or JSON-escaped addresses are masked whole too.
-EMAIL_PATTERN = re.compile(r"""([^\s@"'<>(),;:\[\]{}])[^\s@"'<>(),;:\[\]{}]*@([\w.-]+)""")
+# The local part is a quoted string (JSON-escaped or not) or anything up to
+# the @ that cannot stand around an address in text, so non-ASCII names,
+# apostrophes and braces are masked whole; the domain may be a bracketed IP.
+EMAIL_PATTERN = re.compile(r"""
+    (?P<local>\\?"[^"@\s]*\\?"|[^\s@"<>(),;:\[\]]+)
+    @(?P<domain>\[[^\]\s]*\]|[\w.-]+)
+""", re.VERBOSE)
+
+
+def _masked(match: re.Match) -> str:
+    first = next((char for char in match["local"] if char.isalnum()), "")
+    return f"{first}***@{match['domain']}"
 
 
 def mask_email(text: str) -> str:
     """Return ``text`` with every e-mail address cut to its first character."""
-    return EMAIL_PATTERN.sub(r"\1***@\2", text or "")
+    return EMAIL_PATTERN.sub(_masked, text or "")
 
 
 def _redact(text: str, secret: str) -> str:
@@ -509,7 +518,9 @@ class RemyPassClient:
             result = read(envelope) if read else envelope
         except RemyPassError as exc:
             quiet = isinstance(exc, (RemyPassRejected, RemyPassBusy))
-            body = _redact(response.text[:MAX_LOGGED_BODY], self._api_key)
+            # Masked before it is cut: a cut could split an address or the key
+            # and leave a part that no longer looks like one.
+            body = _redact(response.text, self._api_key)[:MAX_LOGGED_BODY]
             logger.log(logging.WARNING if quiet else logging.ERROR,
                        "RemyPass %s %s -> %s in %.0f ms (booking %s): %s",
                        method, path, response.status_code, elapsed, label,

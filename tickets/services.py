@@ -296,8 +296,8 @@ def _record_failure(ticket: Ticket, exc: remypass.RemyPassError, *, actor) -> Ti
 def _classify_failure(ticket: Ticket, exc: remypass.RemyPassError):
     Status, Action = Ticket.Status, TicketEvent.Action
     if isinstance(exc, remypass.RemyPassDuplicate):
-        if ticket.attempts > 1:
-            # An earlier attempt may have reached RemyPass; its ticket exists.
+        if _an_earlier_attempt_may_have_landed(ticket):
+            # That attempt's ticket is the one RemyPass holds.
             return Status.UNKNOWN, Action.UNKNOWN, _(
                 "RemyPass already has this booking: an earlier attempt did reach "
                 "it. The ticket is marked for reconciliation; do not issue it "
@@ -305,6 +305,14 @@ def _classify_failure(ticket: Ticket, exc: remypass.RemyPassError):
         return Status.REJECTED, Action.REJECTED, _(
             "RemyPass already has a ticket for booking id %(booking)s. Check the "
             "booking id.") % {"booking": ticket.booking.booking_id}
+    if isinstance(exc, remypass.RemyPassServerError):
+        # A gateway or server error can come after RemyPass did the work, so
+        # the details must not change until reconciliation has looked.
+        return Status.UNKNOWN, Action.UNKNOWN, _(
+            "RemyPass had a problem on its side (error %(status)s) and may have "
+            "created the ticket before it failed.") % {"status": exc.status} + " " + _(
+            "The ticket is marked for reconciliation with RemyPass; do not "
+            "enter the booking again.")
     if isinstance(exc, (remypass.RemyPassNoAnswer, remypass.RemyPassBadResponse)):
         return Status.UNKNOWN, Action.UNKNOWN, exc.message + " " + _(
             "The ticket is marked for reconciliation with RemyPass; do not "
@@ -323,8 +331,21 @@ def _classify_failure(ticket: Ticket, exc: remypass.RemyPassError):
                         remypass.RemyPassNotConfigured)):
         return Status.FAILED, Action.FAILED, exc.message + " " + _(
             "The booking is saved; retry it once this is fixed.")
-    return Status.REJECTED, Action.REJECTED, exc.message + " " + _(
+    return Status.REJECTED, Action.REJECTED, as_sentence(exc.message) + " " + _(
         "Correct the booking and send it again.")
+
+
+def _an_earlier_attempt_may_have_landed(ticket: Ticket) -> bool:
+    """Say whether an earlier send of this ticket ended without a clear answer."""
+    return ticket.events.filter(action=TicketEvent.Action.UNKNOWN).exists()
+
+
+def as_sentence(text: str) -> str:
+    """Return ``text`` ending in a full stop, so advice can follow it."""
+    text = text.strip()
+    if text and text[-1] not in ".!?":
+        text += "."
+    return text
 
 
 def _record_issued(ticket: Ticket, issued: remypass.IssuedTicket, *, actor,
@@ -773,12 +794,15 @@ def could_be(data: remypass.PassData, ticket: Ticket) -> bool:
     booking = ticket.booking
     if ticket.remypass_id:
         return data.remypass_id == ticket.remypass_id
-    if data.booking_id:
-        # RemyPass echoes the booking id: that settles it either way.
-        return data.booking_id == booking.booking_id
-    # Otherwise every detail the pass does carry must agree with the booking.
-    if not data.recipient_email or not _same_text(data.recipient_email,
-                                                  booking.customer_email):
+    if data.booking_id and data.booking_id != booking.booking_id:
+        return False
+    # Without the booking id, the recipient's email is the least a match needs.
+    if not data.booking_id and not data.recipient_email:
+        return False
+    # Every detail the pass does carry must agree with the booking: a pass
+    # made for another sale under the same booking id is not this ticket's.
+    if data.recipient_email and not _same_text(data.recipient_email,
+                                               booking.customer_email):
         return False
     checks = [(data.recipient_name, booking.customer_name),
               (data.event_name, booking.film),
