@@ -216,3 +216,40 @@ def test_a_duplicate_booking_id_links_to_the_ticket_that_holds_it(admin_client):
 
     assert f'href="{ticket.get_absolute_url()}"' in response.content.decode()
     assert Ticket.objects.count() == 1
+
+
+def test_a_time_the_clocks_skip_is_refused_with_the_times_either_side(
+        admin_client, settings):
+    settings.TIME_ZONE = "Europe/London"
+    response = admin_client.post(ISSUE_URL, booking_form_data(
+        start_time="2027-03-28T01:30"))
+
+    assert response.context["form"].errors["start_time"] == [
+        "01:30 on 28 March 2027 does not exist in Europe/London (the clocks go "
+        "forward). Enter 00:30 or 02:30."]
+    assert not Ticket.objects.exists()
+
+
+def test_a_time_that_happens_twice_asks_which_one_and_takes_the_answer(
+        admin_client, settings):
+    settings.TIME_ZONE = "Europe/London"
+    data = booking_form_data(start_time="2027-10-31T01:30")
+
+    asked = admin_client.post(ISSUE_URL, data)
+    answered = admin_client.post(ISSUE_URL, {**data, "start_time_fold": "1"})
+
+    assert asked.context["form"].errors["start_time"] == [
+        "01:30 on 31 October 2027 happens twice in Europe/London (the clocks go "
+        "back). Choose which one below."]
+    assert 'type="radio" name="start_time_fold"' in asked.content.decode()
+    assert answered.status_code == 302
+    start = Ticket.objects.get().booking.start_time
+    assert start == datetime(2027, 10, 31, 1, 30, tzinfo=dt_timezone.utc)
+
+
+def test_a_start_time_years_ahead_is_refused(admin_client):
+    response = admin_client.post(ISSUE_URL, booking_form_data(
+        start_time="9999-12-31T23:59"))
+
+    assert response.context["form"].errors["start_time"] == [
+        "This start time is more than two years ahead. Check the year."]

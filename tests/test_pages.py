@@ -265,3 +265,26 @@ def test_unknown_ticket_is_a_friendly_404(admin_client):
 
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+def test_a_form_from_a_stale_page_is_explained(admin_user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+
+    response = client.post("/tickets/issue/", booking_form_data())
+
+    assert response.status_code == 403
+    assert "This page was out of date" in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize("start", ["0001-01-01T00:00:00+14:00",
+                                   "9999-12-31T23:59:59-14:00"])
+def test_a_showing_link_with_an_impossible_time_goes_home(admin_client, start):
+    response = admin_client.get("/tickets/showing/", {
+        "film": "Dune", "screen": "Screen 1", "start": start})
+
+    assert response.status_code == 302
+    assert response.url == "/tickets/"

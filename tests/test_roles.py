@@ -208,13 +208,16 @@ def test_refresh_that_remypass_cannot_answer_keeps_the_ticket(
     assert ticket.status == Ticket.Status.ACTIVE
 
 
-def test_refresh_is_post_only(supervisor_client, admin_user, sandbox):
+@pytest.mark.parametrize("step", ["refresh", "retry"])
+def test_opening_a_step_address_goes_back_to_the_ticket_and_does_nothing(
+        step, supervisor_client, admin_user, sandbox):
     ticket = issued_ticket(admin_user)
     sandbox.clear_requests()
 
-    response = supervisor_client.get(f"/tickets/{ticket.pk}/refresh/")
+    response = supervisor_client.get(f"/tickets/{ticket.pk}/{step}/")
 
-    assert response.status_code == 405
+    assert response.status_code == 302
+    assert response.url == ticket.get_absolute_url()
     assert sandbox.requests_received() == []
 
 

@@ -1,10 +1,13 @@
 from datetime import timedelta
 
 from django import forms
+from django.forms.fields import BaseTemporalField
 from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .admin_forms import FIRST, SECOND, fold_choices, gap_error, is_ambiguous
 from .models import Booking, Screening, Ticket
 
 # How far ahead the issue form offers screenings to pick.
@@ -15,6 +18,22 @@ LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 # RemyPass requires a row and a seat on every event ticket; an unreserved
 # ticket left without them carries this on the wallet pass instead.
 UNRESERVED_LABEL = "GA"
+# RemyPass has no use for a ticket further ahead than this; a year typed
+# wrong is the likelier story.
+LONGEST_AHEAD = timedelta(days=2 * 366)
+
+
+class WallClockDateTimeField(forms.DateTimeField):
+    """A date and time as typed at the venue, left naive: the form places it.
+
+    Django's own field would refuse a time the clocks skip or repeat with a
+    technical message; the form explains both and asks which one is meant.
+    """
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        return BaseTemporalField.to_python(self, str(value).strip())
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -73,12 +92,15 @@ class IssueTicketForm(forms.ModelForm):
                     "RemyPass makes one ticket design per film and start time, "
                     "so a typo in the film name makes a stray one."))
 
-    start_time = forms.DateTimeField(
+    start_time = WallClockDateTimeField(
         label=_("Start time"), widget=DateTimeLocalInput(),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
         help_text=_("Local time at the venue."),
         error_messages={"invalid": _("Enter a date and time, e.g. 2026-12-11 19:30.")},
     )
+    start_time_fold = forms.ChoiceField(
+        label=_("Which one?"), required=False, widget=forms.HiddenInput,
+        help_text=_("This time happens twice the night the clocks go back."))
 
     class Meta:
         model = Booking
@@ -98,7 +120,8 @@ class IssueTicketForm(forms.ModelForm):
 
     # The order the page shows them in, which is also the order errors are
     # focused in.
-    field_order = ["booking_id", "screening", "film", "start_time", "screen",
+    field_order = ["booking_id", "screening", "film", "start_time",
+                   "start_time_fold", "screen",
                    "row", "seat", "general_admission", "customer_name",
                    "customer_email", "send_email"]
 
@@ -110,6 +133,9 @@ class IssueTicketForm(forms.ModelForm):
         if ticket is not None:
             kwargs.setdefault("instance", ticket.booking)
         super().__init__(*args, **kwargs)
+        self.zone = timezone.get_current_timezone()
+        self.fields["start_time_fold"].choices = [(FIRST, gettext("first")),
+                                                  (SECOND, gettext("second"))]
         self.fields["screening"].queryset = upcoming_screenings()
         if not self.fields["screening"].queryset.exists():
             self.fields["screening"].help_text += " " + _(
@@ -144,6 +170,8 @@ class IssueTicketForm(forms.ModelForm):
         values["film"] = screening.film
         values["screen"] = screening.screen
         values["start_time"] = local_input_value(screening.start_time)
+        values["start_time_fold"] = (
+            SECOND if timezone.localtime(screening.start_time).fold else FIRST)
         return values
 
     def _picked_screening(self, value):
@@ -192,11 +220,40 @@ class IssueTicketForm(forms.ModelForm):
             raise forms.ValidationError(services.describe_existing(ticket))
         return booking_id
 
+    @property
+    def asks_which_time(self):
+        """Say whether the page must offer the two readings of the time."""
+        return isinstance(self.fields["start_time_fold"].widget, forms.RadioSelect)
+
     def clean_start_time(self):
-        start_time = self.cleaned_data["start_time"]
+        start_time = self._place(self.cleaned_data["start_time"])
         if self.ticket is None and start_time < timezone.now() - timedelta(hours=12):
             raise forms.ValidationError(_("This start time is in the past."))
+        if start_time > timezone.now() + LONGEST_AHEAD:
+            raise forms.ValidationError(_("This start time is more than two "
+                                          "years ahead. Check the year."))
         return start_time
+
+    def _place(self, naive):
+        """Return the aware start time the venue's clocks showed as ``naive``."""
+        error = gap_error(naive, self.zone)
+        if error is not None:
+            raise error
+        if not is_ambiguous(naive, self.zone):
+            return naive.replace(tzinfo=self.zone)
+        field = self.fields["start_time_fold"]
+        field.choices = fold_choices(naive, self.zone)
+        field.widget = forms.RadioSelect(choices=field.choices)
+        # The choice comes after the time in the form, so it is read as sent.
+        fold = self.data.get(self.add_prefix("start_time_fold"))
+        if fold not in (FIRST, SECOND):
+            raise forms.ValidationError(gettext(
+                "%(time)s on %(date)s happens twice in %(zone)s (the clocks go "
+                "back). Choose which one below.") % {
+                    "time": formats.time_format(naive, "H:i"),
+                    "date": formats.date_format(naive, "j F Y"),
+                    "zone": str(self.zone)})
+        return naive.replace(tzinfo=self.zone, fold=int(fold))
 
     def clean(self):
         cleaned = super().clean()

@@ -62,10 +62,11 @@ LONGEST_RETRY_WAIT = 5.0
 LONGEST_RETRY_AFTER = 86_400
 MAX_LOGGED_BODY = 500
 # The local part is a quoted string (JSON-escaped or not) or anything up to
-# the @ that cannot stand around an address in text, so non-ASCII names,
-# apostrophes and braces are masked whole; the domain may be a bracketed IP.
+# the @ that cannot stand around an address in text or a URL's query, so
+# non-ASCII names, apostrophes and braces are masked whole; the domain may be
+# a bracketed IP.
 EMAIL_PATTERN = re.compile(r"""
-    (?P<local>\\?"[^"@\s]*\\?"|[^\s@"<>(),;:\[\]]+)
+    (?P<local>\\?"[^"@\s]*\\?"|[^\s@"<>(),;:\[\]/?=&#]+)
     @(?P<domain>\[[^\]\s]*\]|[\w.-]+)
 """, re.VERBOSE)
 

@@ -7,6 +7,7 @@ it again, so a hand-made request gets no further than the button would.
 """
 
 from dataclasses import dataclass
+from functools import wraps
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -17,7 +18,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from . import charts, services
 from .forms import IssueTicketForm, VoidForm, local_input_value
@@ -26,6 +26,9 @@ from .models import Screening, Ticket
 # The home page lists showings from today's start to this many days ahead.
 SHOWING_DAYS = 7
 ATTENTION_LIMIT = 20
+# Years a showing link may name; outside them a time cannot even be moved to
+# UTC for the query.
+SANE_YEARS = (1900, 9000)
 
 
 def _ticket_or_404(pk):
@@ -33,6 +36,23 @@ def _ticket_or_404(pk):
         Ticket.objects.select_related("booking", "booking__entered_by",
                                       "pass_template", "member", "voided_by"),
         pk=pk)
+
+
+def post_only_back_to_ticket(view):
+    """Send a GET of a step's address (a bookmark, say) back to the ticket."""
+
+    @wraps(view)
+    def wrapper(request, pk):
+        if request.method != "POST":
+            return redirect("tickets:detail", pk=pk)
+        return view(request, pk)
+
+    return wrapper
+
+
+def csrf_failure(request, reason=""):
+    """Explain a form sent from a stale page, in the box office's words."""
+    return render(request, "403_csrf.html", status=403)
 
 
 def _refuse(request, pk, text):
@@ -114,7 +134,8 @@ def showing(request):
         start = datetime.fromisoformat(request.GET.get("start", ""))
     except ValueError:
         start = None
-    if start is None or timezone.is_naive(start) or not film or not screen:
+    if (start is None or timezone.is_naive(start) or not film or not screen
+            or not SANE_YEARS[0] <= start.year <= SANE_YEARS[1]):
         messages.error(request, _("That screening link is incomplete. Pick the "
                                   "screening from the list again."))
         return redirect("tickets:home")
@@ -226,8 +247,8 @@ def detail(request, pk):
     })
 
 
-@require_POST
 @login_required
+@post_only_back_to_ticket
 def retry(request, pk):
     ticket = _ticket_or_404(pk)
     if not request.user.has_perm("tickets.retry_ticket"):
@@ -246,8 +267,8 @@ def retry(request, pk):
     return redirect("tickets:detail", pk=pk)
 
 
-@require_POST
 @login_required
+@post_only_back_to_ticket
 def refresh(request, pk):
     ticket = _ticket_or_404(pk)
     if not request.user.has_perm("tickets.refresh_ticket"):

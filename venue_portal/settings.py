@@ -91,6 +91,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "login"
+CSRF_FAILURE_VIEW = "tickets.views.csrf_failure"
 LOGIN_REDIRECT_URL = "tickets:home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -145,15 +146,26 @@ TICKETS_RECONCILE_MIN_AGE = env.int("TICKETS_RECONCILE_MIN_AGE", default=300)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "mask_emails": {"()": "tickets.logfilters.MaskEmails"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain",
+                    "filters": ["mask_emails"]},
     },
     "loggers": {
         "tickets": {"handlers": ["console"], "level": env.str(
             "LOG_LEVEL", default="INFO"
         )},
+        # Unhandled errors with their traceback; without this a 500 with
+        # DEBUG off leaves no trace for the IT contact.
+        "django.request": {"handlers": ["console"], "level": "ERROR",
+                           "propagate": False},
+        # The development server's access lines, with search terms masked.
+        "django.server": {"handlers": ["console"], "level": "INFO",
+                          "propagate": False},
     },
 }
