@@ -489,8 +489,14 @@ def _void_reason(exc) -> str:
         return exc.message
     if isinstance(exc, remypass.RemyPassRejected):
         return _("RemyPass refused to void the ticket: %(reason)s") % {
-            "reason": exc.api_message or _("no reason given")}
+            "reason": _full_stop(exc.api_message or _("no reason given"))}
     return exc.message
+
+
+def _full_stop(text: str) -> str:
+    """End RemyPass's text as a sentence, so that ours can follow it."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _void_after_check(ticket, exc, *, actor, reason, client) -> VoidOutcome:
@@ -513,10 +519,10 @@ def _void_after_check(ticket, exc, *, actor, reason, client) -> VoidOutcome:
             ticket, actor=actor, reason=reason,
             answer=exc.api_message or _("RemyPass holds the pass as void."))
         return VoidOutcome(ticket, True, _("Voided in RemyPass."))
+    held_as = _status_label(data.status) if data.status else _("not void")
     return _void_failed(ticket, _void_reason(exc) + " " + _(
         "RemyPass still holds the ticket as %(status)s, so it is not marked "
-        "void.") % {"status": data.status or _("not void")}, actor=actor,
-        answer=exc.api_message)
+        "void.") % {"status": held_as}, actor=actor, answer=exc.api_message)
 
 
 def _void_failed(ticket, message, *, actor, answer="") -> VoidOutcome:
