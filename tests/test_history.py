@@ -144,7 +144,7 @@ def test_a_status_changed_in_remypass_is_recorded_on_refresh(admin_user,
     services.refresh_ticket(ticket, actor=supervisor_user)
 
     assert history(ticket)[-1] == (Action.STATUS_CHANGED, "supervisor",
-                                   "status: expired")
+                                   "expired")
     assert ticket.events.first().message == "Active → Expired in RemyPass."
 
 

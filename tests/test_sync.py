@@ -63,7 +63,7 @@ def test_ticket_voided_in_remypass_shows_void_after_sync(admin_user, sandbox):
     assert event.action == TicketEvent.Action.STATUS_CHANGED
     assert event.get_action_display() == "Status changed in RemyPass"
     assert event.message == "Active → Void in RemyPass."
-    assert event.remypass_answer == "status: void"
+    assert event.remypass_answer == "void"
     assert event.status == Ticket.Status.VOID
     assert event.actor is None
     assert out == (

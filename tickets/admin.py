@@ -51,6 +51,11 @@ def _names(labels) -> str:
     return shown
 
 
+def _about(label: str, text: str) -> str:
+    """Return a message about one ticket, named by its booking id."""
+    return gettext("%(booking)s: %(message)s") % {"booking": label, "message": text}
+
+
 def reconcile_min_age() -> int:
     """Return how long ago a ticket must have been sent to be reconciled."""
     # A ticket sent within one full RemyPass timeout may still be on its way;
@@ -391,13 +396,13 @@ class TicketAdmin(admin.ModelAdmin):
             try:
                 ticket = services.retry_ticket(ticket, actor=request.user)
             except services.TicketError as exc:
-                self.message_user(request, f"{label}: {exc.message}",
+                self.message_user(request, _about(label, exc.message),
                                   messages.WARNING)
                 continue
             if ticket.is_issued:
                 issued.append(f"{label} ({ticket.serial_number})")
             else:
-                self.message_user(request, f"{label}: {ticket.last_error}",
+                self.message_user(request, _about(label, ticket.last_error),
                                   messages.ERROR)
         if issued:
             self.message_user(request, ngettext(
@@ -432,7 +437,7 @@ class TicketAdmin(admin.ModelAdmin):
             try:
                 ticket = services.refresh_ticket(ticket, actor=request.user)
             except services.TicketError as exc:
-                self.message_user(request, f"{label}: {exc.message}",
+                self.message_user(request, _about(label, exc.message),
                                   messages.ERROR)
                 continue
             after = ticket.get_status_display()
@@ -494,13 +499,13 @@ class TicketAdmin(admin.ModelAdmin):
                 outcome = services.void_ticket(ticket, actor=request.user,
                                                reason=reason)
             except services.TicketError as exc:
-                self.message_user(request, f"{label}: {exc.message}",
+                self.message_user(request, _about(label, exc.message),
                                   messages.WARNING)
                 continue
             if outcome.voided:
                 voided.append(label)
             else:
-                self.message_user(request, f"{label}: {outcome.message}",
+                self.message_user(request, _about(label, outcome.message),
                                   messages.ERROR)
         if voided:
             self.message_user(request, ngettext(

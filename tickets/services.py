@@ -293,6 +293,12 @@ def _record_failure(ticket: Ticket, exc: remypass.RemyPassError, *, actor) -> Ti
     return ticket
 
 
+def booking_id_refused(ticket: Ticket) -> str:
+    """Return what staff are told when RemyPass already has the booking id."""
+    return _("RemyPass already has a ticket for booking id %(booking)s. Check "
+             "the booking id.") % {"booking": ticket.booking.booking_id}
+
+
 def _classify_failure(ticket: Ticket, exc: remypass.RemyPassError):
     Status, Action = Ticket.Status, TicketEvent.Action
     if isinstance(exc, remypass.RemyPassDuplicate):
@@ -302,9 +308,7 @@ def _classify_failure(ticket: Ticket, exc: remypass.RemyPassError):
                 "RemyPass already has this booking: an earlier attempt did reach "
                 "it. The ticket is marked for reconciliation; do not issue it "
                 "again.")
-        return Status.REJECTED, Action.REJECTED, _(
-            "RemyPass already has a ticket for booking id %(booking)s. Check the "
-            "booking id.") % {"booking": ticket.booking.booking_id}
+        return Status.REJECTED, Action.REJECTED, booking_id_refused(ticket)
     if isinstance(exc, (remypass.RemyPassNoAnswer, remypass.RemyPassBadResponse)):
         return Status.UNKNOWN, Action.UNKNOWN, exc.message + " " + _(
             "The ticket is marked for reconciliation with RemyPass; do not "
@@ -569,7 +573,7 @@ def refresh_ticket(ticket: Ticket, *, actor, client=None) -> Ticket:
         record(ticket, TicketEvent.Action.REFRESHED, actor=actor,
                message=_("No change: RemyPass holds it as %(status)s.") % {
                    "status": _status_label(data.status)},
-               answer=f"status: {data.status or '?'}")
+               answer=data.status)
     return Ticket.objects.select_related("booking").get(pk=ticket.pk)
 
 
@@ -602,7 +606,7 @@ def take_remote_status(ticket: Ticket, data: remypass.PassData, *,
         record(ticket, TicketEvent.Action.STATUS_CHANGED, actor=actor,
                message=_("%(old)s → %(new)s in RemyPass.") % {
                    "old": old, "new": ticket.get_status_display()},
-               answer=f"status: {new_status}")
+               answer=new_status)
     return True
 
 
