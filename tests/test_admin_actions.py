@@ -10,7 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from tickets import services
-from tickets.admin import BATCH_LIMIT, TicketAdmin
+from tickets.admin import BATCH_LIMIT, VOID_BATCH_LIMIT, TicketAdmin
 from tickets.models import Booking, Ticket, TicketEvent
 
 from .helpers import service_data
@@ -332,6 +332,72 @@ def test_void_names_each_ticket_it_could_not_void(supervisor_client, supervisor,
         "B-2: Only an issued ticket can be voided; this one is Failed, safe to "
         "retry.",
         "1 ticket voided in RemyPass: B-1."]
+
+
+def select_all(client, **extra):
+    return client.post(CHANGELIST, {
+        "action": "void_selected", "select_across": "1", "index": "0",
+        "_selected_action": [Ticket.objects.first().pk], **extra}, follow=True)
+
+
+def test_void_limit_is_two_hundred_a_request():
+    assert VOID_BATCH_LIMIT == 200
+
+
+def test_void_over_the_limit_is_refused_before_the_confirmation(
+        supervisor_client, sandbox):
+    bulk_active(VOID_BATCH_LIMIT + 50)
+
+    response = select_all(supervisor_client)
+
+    assert response.redirect_chain[-1][0] == CHANGELIST
+    assert "Voiding is permanent." not in response.content.decode()
+    assert messages_of(response) == [
+        "250 tickets are selected; at most 200 can be voided at once. Narrow "
+        "the filter and try again."]
+    assert sandbox.requests_received() == []
+
+
+def test_void_at_the_limit_asks_with_a_short_sample(supervisor_client, sandbox):
+    bulk_active(VOID_BATCH_LIMIT)
+
+    response = select_all(supervisor_client)
+
+    html = response.content.decode()
+    assert "Void 200 tickets?" in html
+    assert len(response.context["sample"]) == 20
+    assert html.count("<li>BULK-") == 20
+    assert "… and 180 more tickets." in html
+    assert sandbox.requests_received() == []
+    assert not Ticket.objects.filter(status=Ticket.Status.VOID).exists()
+
+
+def test_void_result_names_each_failure_and_why(supervisor_client, supervisor,
+                                               sandbox):
+    done, refused, gone = (issue(supervisor, n) for n in (1, 2, 3))
+    sandbox.inject(method="POST", path=f"/passes/{refused.remypass_id}/revoke",
+                   kind="status", status=400,
+                   body={"success": False, "message": "Pass is locked"})
+    sandbox.inject(method="POST", path=f"/passes/{gone.remypass_id}/revoke",
+                   kind="status", status=404,
+                   body={"success": False, "message": "Pass not found"})
+    sandbox.inject(method="GET", path=f"/passes/{gone.remypass_id}",
+                   kind="status", status=404,
+                   body={"success": False, "message": "Pass not found"})
+
+    response = run(supervisor_client, "void_selected", done, refused, gone,
+                   confirm="yes", reason="Show cancelled")
+
+    texts = messages_of(response)
+    assert texts[-1] == "1 ticket voided in RemyPass: B-1."
+    assert texts[:-1] == [
+        "B-3: RemyPass does not know this ticket. It is still shown as Active "
+        "here; ask a supervisor to check it in RemyPass.",
+        "B-2: RemyPass refused to void the ticket: Pass is locked. RemyPass "
+        "still holds the ticket as Active, so it is not marked void.",
+    ]
+    statuses = dict(Ticket.objects.values_list("booking__booking_id", "status"))
+    assert statuses == {"B-1": "void", "B-2": "active", "B-3": "active"}
 
 
 # -- History --

@@ -14,6 +14,8 @@ from django.utils import timezone
 from tickets import exports
 from tickets.models import Booking, Ticket
 
+from .helpers import booking_form_data
+
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:tickets_ticket_changelist")
@@ -181,3 +183,19 @@ def test_export_needs_a_login(client):
     response = client.get(EXPORT)
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_customer_named_like_a_formula_exports_as_text_end_to_end(
+        client, django_user_model, sandbox):
+    """Issued through the form and RemyPass, then exported by a supervisor."""
+    client.force_login(staff(django_user_model, "sup", "view_ticket",
+                             "issue_ticket", "export_ticket"))
+    client.post("/tickets/issue/", booking_form_data(customer_name=HYPERLINK))
+    ticket = Ticket.objects.get()
+    assert ticket.status == Ticket.Status.ACTIVE
+    assert ticket.booking.customer_name == HYPERLINK
+
+    rows = read_csv(client.get(EXPORT))
+
+    assert rows[1][rows[0].index("customer name")] == "'" + HYPERLINK
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in rows[1])

@@ -59,7 +59,7 @@ class Expect:
 
 NOT_VOIDED = "The ticket was not voided; it is still Active."
 ASK_IT = " Ask your IT contact to "
-STILL_ACTIVE = "RemyPass still holds the ticket as active, so it is not marked void."
+STILL_ACTIVE = "RemyPass still holds the ticket as Active, so it is not marked void."
 REJECTED = "RemyPass refused the ticket: Validation failed"
 KEY = "The RemyPass API key was rejected."
 PERMISSION = "The RemyPass key is not allowed to do this (API key lacks permission)."
@@ -87,7 +87,7 @@ EXPECTED = {
         "issue": Expect("rejected", REJECTED),
         "retry": Expect("rejected", REJECTED),
         "void": Expect("active", "RemyPass refused to void the ticket: Validation "
-                       "failed " + STILL_ACTIVE, reads=1),
+                       "failed. " + STILL_ACTIVE, reads=1),
     },
     "401": {
         "issue": Expect("failed", KEY),

@@ -1,14 +1,18 @@
 """Who may do what: each role against each step, over HTTP and the sandbox."""
 
 import importlib
+from datetime import timedelta
 
 import pytest
 from django.apps import apps as django_apps
+from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.urls import reverse
 
 from tickets import roles, services
+from tickets.admin import TicketAdmin
 from tickets.models import Ticket
 
 from .helpers import booking_form_data, service_data
@@ -285,3 +289,251 @@ def test_login_without_a_role_cannot_read_tickets(client, django_user_model,
         response = client.get(url)
         assert response.status_code == 403
         assert "Your login does not include this task." in response.content.decode()
+
+
+# --- Seeing tickets -------------------------------------------------------------
+
+
+def test_see_tickets(role, admin_user):
+    name, client = role
+    ticket = issued_ticket(admin_user)
+
+    for url in ("/tickets/", ticket.get_absolute_url(), CHANGELIST,
+                reverse("admin:tickets_ticket_change", args=[ticket.pk])):
+        response = client.get(url)
+        if name == "anonymous":
+            assert response.status_code == 302, url
+            assert "login" in response["Location"], url
+        else:
+            assert response.status_code == 200, url
+            assert "BOOKING-12345" in response.content.decode(), url
+
+
+# --- The admin actions, by role -----------------------------------------------
+
+CHANGELIST = reverse("admin:tickets_ticket_changelist")
+RECONCILE = reverse("admin:tickets_ticket_reconcile")
+EXPORT = reverse("admin:tickets_ticket_export")
+
+
+def post_action(client, action, ticket, **extra):
+    return client.post(CHANGELIST, {"action": action, "index": "0",
+                                    "_selected_action": [ticket.pk], **extra})
+
+
+def admin_messages(client):
+    return [str(m) for m in client.get(CHANGELIST).context["messages"]]
+
+
+USERNAMES = {"box_office": "boxoffice", "supervisor": "supervisor"}
+
+
+@pytest.fixture(params=["box_office", "supervisor"])
+def staff_role(request):
+    return request.param, request.getfixturevalue(f"{request.param}_client")
+
+
+def test_admin_retry(staff_role, admin_user, sandbox):
+    name, client = staff_role
+    ticket = failed_ticket(admin_user, sandbox)
+
+    post_action(client, "retry_selected", ticket)
+
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.ACTIVE
+    assert len(sandbox.requests_received(path=ISSUE_PATH)) == 1
+    assert ticket.events.filter(action="retried",
+                                actor__username=USERNAMES[name]).exists()
+
+
+def test_admin_refresh(staff_role, admin_user, sandbox):
+    name, client = staff_role
+    ticket = issued_ticket(admin_user)
+    sandbox.set_status(ticket.remypass_id, "inactive")
+    sandbox.clear_requests()
+
+    response = post_action(client, "refresh_selected", ticket)
+
+    ticket.refresh_from_db()
+    if name == "supervisor":
+        assert ticket.status == Ticket.Status.INACTIVE
+        assert len(sandbox.requests_received(method="GET", path="/passes/")) == 1
+        return
+    assert response.status_code == 302
+    assert admin_messages(client) == ["No action selected."]
+    assert ticket.status == Ticket.Status.ACTIVE
+    assert sandbox.requests_received() == []
+
+
+@pytest.mark.parametrize("form", [
+    {},
+    {"confirm": "yes", "reason": "Forged"},
+    {"confirm": "yes", "reason": "Forged", "select_across": "1"},
+], ids=["ask", "confirmed", "select-across"])
+def test_admin_void(staff_role, admin_user, sandbox, form):
+    name, client = staff_role
+    ticket = issued_ticket(admin_user)
+    sandbox.clear_requests()
+
+    response = post_action(client, "void_selected", ticket, **form)
+
+    ticket.refresh_from_db()
+    if name == "supervisor":
+        if form:
+            assert ticket.status == Ticket.Status.VOID
+            assert ticket.voided_by.username == "supervisor"
+            assert len(sandbox.requests_received(method="POST",
+                                                 path="/passes/")) == 1
+        else:
+            assert response.status_code == 200
+            assert "Voiding is permanent." in response.content.decode()
+            assert ticket.status == Ticket.Status.ACTIVE
+        return
+    # A box-office login's forged POST: no confirmation page, no change, and
+    # RemyPass hears nothing at all.
+    assert response.status_code == 302
+    assert admin_messages(client) == ["No action selected."]
+    assert ticket.status == Ticket.Status.ACTIVE
+    assert sandbox.requests_received() == []
+    assert not ticket.events.filter(action="void_requested").exists()
+    assert sandbox.passes()[0]["status"] == "active"
+
+
+def test_admin_export(staff_role, admin_user):
+    name, client = staff_role
+    ticket = issued_ticket(admin_user)
+
+    action = post_action(client, "export_selected", ticket)
+    link = client.get(EXPORT)
+
+    if name == "supervisor":
+        assert action["Content-Type"] == "text/csv; charset=utf-8"
+        assert b"BOOKING-12345" in b"".join(action.streaming_content)
+        assert link.status_code == 200
+        return
+    assert action.status_code == 302
+    assert not action.has_header("Content-Disposition")
+    assert link.status_code == 403
+
+
+def test_admin_reconcile(staff_role, admin_user, sandbox):
+    name, client = staff_role
+    sandbox.inject(method="POST", path=ISSUE_PATH, kind="drop", process=True,
+                   times=1)
+    ticket = services.issue_ticket(service_data(), issued_by=admin_user)
+    assert ticket.status == Ticket.Status.UNKNOWN
+    Ticket.objects.filter(pk=ticket.pk).update(sent_at=None, created_at=(
+        ticket.created_at - timedelta(hours=1)))
+    sandbox.clear_requests()
+
+    response = client.post(RECONCILE)
+
+    ticket.refresh_from_db()
+    if name == "supervisor":
+        assert response.status_code == 302
+        assert ticket.status == Ticket.Status.ACTIVE
+        assert ticket.events.filter(action="reconciled",
+                                    actor__username="supervisor").exists()
+        return
+    assert response.status_code == 403
+    assert ticket.status == Ticket.Status.UNKNOWN
+    assert sandbox.requests_received() == []
+
+
+def test_each_admin_action_refuses_a_login_without_its_permission(
+        rf, box_office_user, admin_user, sandbox):
+    """Called directly, past the admin's own list of offered actions."""
+    ticket = issued_ticket(admin_user)
+    sandbox.clear_requests()
+    model_admin = TicketAdmin(Ticket, admin.site)
+    request = rf.post(CHANGELIST, {"confirm": "yes", "reason": "Forged"})
+    request.user = box_office_user
+
+    for action in ("void_selected", "refresh_selected", "export_selected"):
+        with pytest.raises(PermissionDenied):
+            getattr(model_admin, action)(request, Ticket.objects.all())
+
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.ACTIVE
+    assert sandbox.requests_received() == []
+
+
+# --- The service functions check too ------------------------------------------
+
+
+def test_services_refuse_a_box_office_login_before_calling_remypass(
+        box_office_user, admin_user, sandbox):
+    ticket = issued_ticket(admin_user)
+    sandbox.clear_requests()
+    message = "You are not allowed to do this. Ask a supervisor."
+
+    with pytest.raises(services.PermissionMissing, match=message):
+        services.void_ticket(ticket, actor=box_office_user, reason="Forged")
+    with pytest.raises(services.PermissionMissing, match=message):
+        services.refresh_ticket(ticket, actor=box_office_user)
+    with pytest.raises(services.PermissionMissing, match=message):
+        services.reconcile_tickets(min_age_seconds=0, actor=box_office_user)
+
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.ACTIVE
+    assert sandbox.requests_received() == []
+    assert not ticket.events.filter(action="void_requested").exists()
+
+
+def test_services_refuse_a_login_without_a_role(django_user_model, admin_user,
+                                                sandbox):
+    nobody = django_user_model.objects.create_user("nobody", is_staff=True)
+    failed = failed_ticket(admin_user, sandbox)
+
+    with pytest.raises(services.PermissionMissing):
+        services.issue_ticket(service_data(booking_id="B-2", seat="B2"),
+                              issued_by=nobody)
+    with pytest.raises(services.PermissionMissing):
+        services.retry_ticket(failed, actor=nobody)
+
+    assert sandbox.requests_received() == []
+    assert not Ticket.objects.filter(booking__booking_id="B-2").exists()
+    failed.refresh_from_db()
+    assert failed.status == Ticket.Status.FAILED
+
+
+# --- Logins are managed by superusers -------------------------------------------
+
+LOGIN_PAGES = ("/admin/auth/user/", "/admin/auth/user/add/", "/admin/auth/group/")
+
+
+def test_superuser_manages_logins_and_their_roles(admin_client,
+                                                  django_user_model):
+    for url in LOGIN_PAGES:
+        assert admin_client.get(url).status_code == 200, url
+    box_office = roles.ensure_roles()[roles.BOX_OFFICE]
+
+    added = admin_client.post("/admin/auth/user/add/", {
+        "username": "newclerk", "password1": "a-Long-pass-1234",
+        "password2": "a-Long-pass-1234", "usable_password": "true"})
+    user = django_user_model.objects.get(username="newclerk")
+    assert added.status_code == 302
+    changed = admin_client.post(f"/admin/auth/user/{user.pk}/change/", {
+        "username": "newclerk", "is_active": "on", "is_staff": "on",
+        "groups": [box_office.pk], "date_joined_0": "2026-01-05",
+        "date_joined_1": "09:00:00"})
+    assert changed.status_code == 302
+
+    user = django_user_model.objects.get(username="newclerk")
+    assert [g.name for g in user.groups.all()] == [roles.BOX_OFFICE]
+    assert user.is_staff
+    assert user.has_perm("tickets.issue_ticket")
+    assert not user.has_perm("tickets.void_ticket")
+
+
+def test_neither_role_can_open_or_post_the_login_pages(staff_role,
+                                                       django_user_model):
+    _name, client = staff_role
+
+    for url in LOGIN_PAGES:
+        assert client.get(url).status_code == 403, url
+    response = client.post("/admin/auth/user/add/", {
+        "username": "sneaky", "password1": "a-Long-pass-1234",
+        "password2": "a-Long-pass-1234"})
+    assert response.status_code == 403
+    assert not django_user_model.objects.filter(username="sneaky").exists()

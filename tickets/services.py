@@ -293,6 +293,12 @@ def _record_failure(ticket: Ticket, exc: remypass.RemyPassError, *, actor) -> Ti
     return ticket
 
 
+def booking_id_refused(ticket: Ticket) -> str:
+    """Return what staff are told when RemyPass already has the booking id."""
+    return _("RemyPass already has a ticket for booking id %(booking)s. Check "
+             "the booking id.") % {"booking": ticket.booking.booking_id}
+
+
 def _classify_failure(ticket: Ticket, exc: remypass.RemyPassError):
     Status, Action = Ticket.Status, TicketEvent.Action
     if isinstance(exc, remypass.RemyPassDuplicate):
@@ -302,9 +308,7 @@ def _classify_failure(ticket: Ticket, exc: remypass.RemyPassError):
                 "RemyPass already has this booking: an earlier attempt did reach "
                 "it. The ticket is marked for reconciliation; do not issue it "
                 "again.")
-        return Status.REJECTED, Action.REJECTED, _(
-            "RemyPass already has a ticket for booking id %(booking)s. Check the "
-            "booking id.") % {"booking": ticket.booking.booking_id}
+        return Status.REJECTED, Action.REJECTED, booking_id_refused(ticket)
     if isinstance(exc, remypass.RemyPassServerError):
         # A gateway or server error can come after RemyPass did the work, so
         # the details must not change until reconciliation has looked.
@@ -510,7 +514,7 @@ def _void_reason(exc) -> str:
         return exc.message
     if isinstance(exc, remypass.RemyPassRejected):
         return _("RemyPass refused to void the ticket: %(reason)s") % {
-            "reason": exc.api_message or _("no reason given")}
+            "reason": as_sentence(exc.api_message or _("no reason given"))}
     return exc.message
 
 
@@ -534,10 +538,10 @@ def _void_after_check(ticket, exc, *, actor, reason, client) -> VoidOutcome:
             ticket, actor=actor, reason=reason,
             answer=exc.api_message or _("RemyPass holds the pass as void."))
         return VoidOutcome(ticket, True, _("Voided in RemyPass."))
+    held_as = _status_label(data.status) if data.status else _("not void")
     return _void_failed(ticket, _void_reason(exc) + " " + _(
         "RemyPass still holds the ticket as %(status)s, so it is not marked "
-        "void.") % {"status": data.status or _("not void")}, actor=actor,
-        answer=exc.api_message)
+        "void.") % {"status": held_as}, actor=actor, answer=exc.api_message)
 
 
 def _void_failed(ticket, message, *, actor, answer="") -> VoidOutcome:
@@ -583,8 +587,13 @@ def refresh_ticket(ticket: Ticket, *, actor, client=None) -> Ticket:
     if not changed:
         record(ticket, TicketEvent.Action.REFRESHED, actor=actor,
                message=_("No change: RemyPass holds it as %(status)s.") % {
-                   "status": data.status or "?"})
+                   "status": _status_label(data.status)},
+               answer=data.status)
     return Ticket.objects.select_related("booking").get(pk=ticket.pk)
+
+
+def _status_label(status: str) -> str:
+    return Ticket.Status(status).label if status in Ticket.Status.values else "?"
 
 
 def take_remote_status(ticket: Ticket, data: remypass.PassData, *,
@@ -611,34 +620,62 @@ def take_remote_status(ticket: Ticket, data: remypass.PassData, *,
         ticket.save(update_fields=fields)
         record(ticket, TicketEvent.Action.STATUS_CHANGED, actor=actor,
                message=_("%(old)s → %(new)s in RemyPass.") % {
-                   "old": old, "new": ticket.get_status_display()})
+                   "old": old, "new": ticket.get_status_display()},
+               answer=new_status)
     return True
+
+
+# Passes asked for per page when walking RemyPass's list (its maximum).
+SYNC_PAGE_SIZE = 100
 
 
 @dataclass
 class SyncSummary:
     seen: int = 0
     matched: int = 0
-    changed: int = 0
+    changed: list = field(default_factory=list)
     not_ours: int = 0
+    error: str = ""
 
     def __str__(self):
-        return (f"{self.seen} passes read from RemyPass, {self.matched} match a "
-                f"ticket here, {self.changed} status changes recorded, "
-                f"{self.not_ours} not issued from this installation.")
+        lines = [
+            _("Passes read from RemyPass: %(n)s") % {"n": self.seen},
+            _("Matching a ticket here: %(n)s") % {"n": self.matched},
+            _("Status changes recorded: %(n)s") % {"n": len(self.changed)},
+            _("Not issued from this installation, left alone: %(n)s") % {
+                "n": self.not_ours},
+        ]
+        if self.error:
+            lines.append(_("RemyPass could not be read to the end, so later "
+                           "passes were not checked: %(error)s") % {
+                               "error": self.error})
+        return "\n".join(lines)
 
 
 def sync_tickets(*, client=None) -> SyncSummary:
-    """Walk every pass in RemyPass and take each changed status locally."""
+    """
+    Walk every pass in RemyPass, void ones included, and take each changed status.
+
+    Only tickets issued here are touched: a pass with no ticket here is
+    counted and left alone, and a void ticket stays void. When RemyPass stops
+    answering part way, what was read is still applied (each pass read is
+    RemyPass's word) and the summary carries the error.
+    """
     client = client or remypass.client()
     summary = SyncSummary()
-    page = 1
-    while True:
-        result = client.list_passes(page=page, limit=100, include_void=True)
-        _sync_page(result.items, summary)
-        if not result.has_next or not result.items:
-            return summary
-        page += 1
+    batch = []
+    try:
+        for item in client.iter_passes(include_void=True, limit=SYNC_PAGE_SIZE):
+            batch.append(item)
+            if len(batch) == SYNC_PAGE_SIZE:
+                _sync_page(batch, summary)
+                batch = []
+    except remypass.RemyPassError as exc:
+        summary.error = exc.message
+        logger.warning("Sync stopped after %s passes: %s", summary.seen + len(batch),
+                       type(exc).__name__)
+    _sync_page(batch, summary)
+    return summary
 
 
 def _sync_page(items, summary: SyncSummary) -> None:
@@ -652,9 +689,13 @@ def _sync_page(items, summary: SyncSummary) -> None:
         if ticket is None:
             continue
         summary.matched += 1
-        if item.status and item.status != ticket.status:
-            if take_remote_status(ticket, item):
-                summary.changed += 1
+        if not item.status or item.status == ticket.status:
+            continue
+        before = ticket.get_status_display()
+        if take_remote_status(ticket, item):
+            summary.changed.append(_("%(booking)s: %(old)s → %(new)s") % {
+                "booking": ticket.booking.booking_id, "old": before,
+                "new": Ticket.Status(item.status).label})
 
 
 # --- Reconciling tickets whose outcome is unknown ---------------------------

@@ -219,7 +219,7 @@ def _issue_failed(request, form, ticket):
         messages.warning(request, ticket.last_error)
         return redirect("tickets:detail", pk=ticket.pk)
     if (ticket.status == Ticket.Status.REJECTED
-            and "booking id" in ticket.last_error.lower()):
+            and ticket.last_error == services.booking_id_refused(ticket)):
         form.add_error("booking_id", ticket.last_error)
     else:
         form.add_error(None, ticket.last_error)

@@ -103,7 +103,10 @@ def test_errors_show_beside_their_field_and_keep_what_was_typed(
     page.get_by_role("button", name="Issue ticket").click()
 
     booking_field = page.locator(".field", has=page.locator("#id_booking_id"))
-    expect(booking_field.locator(".errorlist")).to_be_visible()
+    expect(booking_field.locator(".errorlist")).to_contain_text(
+        "Booking BOOKING-12345 was already entered by sam")
+    expect(page.locator(".errorlist")).to_have_count(1)
+    shoot(page, "issue-form-duplicate")
     expect(page.locator("#id_booking_id")).to_have_value("BOOKING-12345")
     expect(page).to_have_url(re.compile(r"/tickets/issue/$"))
     assert Ticket.objects.filter(booking__booking_id="BOOKING-12345").count() == 1

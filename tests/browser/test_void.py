@@ -83,3 +83,45 @@ def test_box_office_login_is_offered_no_void(page, expect, log_in, box_office,
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.ACTIVE
     assert sandbox.passes()[0]["status"] == "active"
+
+
+def test_supervisor_voids_from_the_ticket_page(page, expect, log_in, supervisor,
+                                              sandbox, shoot):
+    ticket = issued_ticket(supervisor)
+    log_in(supervisor)
+    page.goto(f"/tickets/{ticket.pk}/")
+
+    page.get_by_role("link", name="Void ticket…").click()
+    expect(page.get_by_role(
+        "heading", name="Void the ticket for booking BOOKING-12345?")).to_be_visible()
+    page.get_by_label("Reason (optional)").fill("Double booking")
+    shoot(page, "void-from-ticket-page")
+    page.get_by_role("button", name="Yes, void this ticket").click()
+
+    expect(page).to_have_url(re.compile(rf"/tickets/{ticket.pk}/$"))
+    expect(page.get_by_role("status")).to_contain_text("Voided in RemyPass.")
+    expect(page.locator("h1 .status")).to_have_text("Void")
+    first_entry = page.locator("table.list tbody tr").first
+    expect(first_entry).to_contain_text("Voided")
+    expect(first_entry).to_contain_text("Double booking")
+    expect(page.get_by_role("link", name="Void ticket…")).to_have_count(0)
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.VOID
+    assert sandbox.passes()[0]["status"] == "void"
+
+
+def test_supervisor_refreshes_a_ticket_changed_in_remypass(page, expect, log_in,
+                                                          supervisor, sandbox):
+    ticket = issued_ticket(supervisor)
+    sandbox.set_status(ticket.remypass_id, "void")
+    log_in(supervisor)
+    page.goto(f"/tickets/{ticket.pk}/")
+    expect(page.locator("h1 .status")).to_have_text("Active")
+
+    page.get_by_role("button", name="Refresh from RemyPass").click()
+
+    expect(page.get_by_role("status")).to_contain_text(
+        "RemyPass holds this ticket as Void; it now shows so here.")
+    expect(page.locator("h1 .status")).to_have_text("Void")
+    expect(page.locator("table.list tbody tr").first).to_contain_text(
+        "Status changed in RemyPass")

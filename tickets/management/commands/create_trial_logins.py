@@ -2,6 +2,7 @@ import secrets
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from tickets import roles
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         # The groups come from a migration; make them again if someone removed
         # them, so the trial logins never end up without a role.
         groups = roles.ensure_roles()
-        self.stdout.write("Logins for this run (new passwords every run):")
+        self.stdout.write(_("Logins for this run (new passwords every run):"))
         for username, group_name, is_superuser in TRIAL_LOGINS:
             user, _created = User.objects.get_or_create(username=username)
             password = secrets.token_urlsafe(12)

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from tickets import remypass, services
 
@@ -10,8 +11,10 @@ class Command(BaseCommand):
             "and never brings a void ticket back. Safe to run from cron.")
 
     def handle(self, *args, **options):
-        try:
-            summary = services.sync_tickets(client=remypass.client())
-        except remypass.RemyPassError as exc:
-            raise CommandError(exc.message) from exc
+        summary = services.sync_tickets(client=remypass.client())
         self.stdout.write(str(summary))
+        for change in summary.changed:
+            self.stdout.write(f"  {change}")
+        if summary.error:
+            # A non-zero exit, so that cron reports the run.
+            raise CommandError(_("RemyPass could not be read to the end."))
