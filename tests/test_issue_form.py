@@ -5,6 +5,7 @@ from datetime import datetime, timezone as dt_timezone
 import pytest
 from django.urls import reverse
 
+from tickets import services
 from tickets.models import Booking, Member, PassTemplate, Ticket
 
 from .helpers import booking_form_data
@@ -177,6 +178,16 @@ def test_seat_with_a_live_ticket_is_refused_on_the_seat_field(admin_client):
     assert "Seat taken by booking BOOKING-12345" in (
         response.context["form"].errors["seat"][0])
     assert Ticket.objects.count() == 1
+
+
+def test_booking_entered_again_is_refused_on_its_id_not_its_seat(admin_client):
+    admin_client.post(ISSUE_URL, booking_form_data())
+    response = admin_client.post(ISSUE_URL, booking_form_data())
+
+    errors = response.context["form"].errors
+    ticket = Ticket.objects.select_related("booking__entered_by").get()
+    assert errors["booking_id"] == [services.describe_existing(ticket)]
+    assert "seat" not in errors
 
 
 def test_general_admission_allows_the_same_seat_label(admin_client):

@@ -268,14 +268,31 @@ class IssueTicketForm(forms.ModelForm):
             elif name not in self._errors:
                 self.add_error(name, self.fields[name].error_messages["required"])
         if all(cleaned.get(f) for f in ("screen", "start_time", "row", "seat")):
-            candidate = Booking(**{k: cleaned.get(k) for k in (
-                "screen", "start_time", "row", "seat", "general_admission")})
-            holder = services.seat_holder(candidate, exclude_ticket=self.ticket)
-            if holder is not None:
-                self.add_error("seat", _(
-                    "Seat taken by booking %(booking)s. Choose another seat, or "
-                    "void that ticket first.") % {"booking": holder.booking_id})
+            self._check_seat(cleaned)
         return cleaned
+
+    def _check_seat(self, cleaned):
+        """Refuse a seat that another booking's live ticket holds."""
+        candidate = Booking(**{k: cleaned.get(k) for k in (
+            "screen", "start_time", "row", "seat", "general_admission")})
+        holder = services.seat_holder(candidate, exclude_ticket=self.ticket)
+        if holder is None:
+            return
+        if holder.booking_id == self._typed_booking_id():
+            # This very booking holds the seat, so the seat is not the
+            # problem: the booking was entered already, by a second click or
+            # a colleague, perhaps only after its id was checked above.
+            if not self.has_error("booking_id"):
+                self.add_error("booking_id",
+                               services.describe_existing(holder.ticket))
+            return
+        self.add_error("seat", _(
+            "Seat taken by booking %(booking)s. Choose another seat, or void "
+            "that ticket first.") % {"booking": holder.booking_id})
+
+    def _typed_booking_id(self):
+        """Return the booking id as typed, spaces tidied, valid or not."""
+        return " ".join(str(self["booking_id"].value() or "").split())
 
     def validate_unique(self):
         # Booking ids are checked in clean_booking_id with a friendlier text.
