@@ -311,11 +311,34 @@ def test_void_confirmation_shows_the_count_and_a_short_sample(supervisor_client,
         "_selected_action": [Ticket.objects.first().pk]})
 
     html = response.content.decode()
-    assert "Void 30 tickets?" in html
+    assert "Void 29 tickets?" in html
     assert len(response.context["sample"]) == 20
     assert "… and 10 more tickets." in html
-    assert "1 of the selected tickets is not issued and will be skipped." in html
+    assert ("1 of the selected tickets is not issued by RemyPass and will be "
+            "skipped.") in html
     assert sandbox.requests_received(method="POST") == []
+
+
+def test_void_of_tickets_already_void_offers_nothing_to_confirm(
+        supervisor_client, sandbox):
+    bulk_active(2)
+    Ticket.objects.update(status=Ticket.Status.VOID)
+
+    response = select_all(supervisor_client)
+
+    assert messages_of(response) == [
+        "None of the selected tickets can be voided: 2 already void, 0 not "
+        "issued by RemyPass."]
+    assert "Voiding is permanent." not in response.content.decode()
+    assert sandbox.requests_received(method="POST") == []
+
+
+def test_void_of_one_ticket_asks_to_void_it(supervisor_client, sandbox):
+    bulk_active(1)
+
+    response = select_all(supervisor_client)
+
+    assert 'value="Yes, void it"' in response.content.decode()
 
 
 def test_void_names_each_ticket_it_could_not_void(supervisor_client, supervisor,

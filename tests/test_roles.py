@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from tickets import roles, services
 from tickets.admin import TicketAdmin
@@ -537,3 +538,58 @@ def test_neither_role_can_open_or_post_the_login_pages(staff_role,
         "password2": "a-Long-pass-1234"})
     assert response.status_code == 403
     assert not django_user_model.objects.filter(username="sneaky").exists()
+
+
+def unknown_ticket(admin_user, sandbox):
+    sandbox.inject(method="POST", path=ISSUE_PATH, kind="drop", process=True,
+                   times=1)
+    ticket = services.issue_ticket(service_data(), issued_by=admin_user)
+    assert ticket.status == Ticket.Status.UNKNOWN
+    # Sent long enough ago that no answer can still be on its way.
+    Ticket.objects.filter(pk=ticket.pk).update(
+        sent_at=timezone.now() - timedelta(minutes=5))
+    return ticket
+
+
+def test_supervisor_reconciles_an_unknown_ticket_from_its_page(
+        supervisor_client, admin_user, sandbox):
+    ticket = unknown_ticket(admin_user, sandbox)
+
+    page = supervisor_client.get(ticket.get_absolute_url()).content.decode()
+    response = supervisor_client.post(f"/tickets/{ticket.pk}/reconcile/",
+                                      follow=True)
+
+    assert f'action="/tickets/{ticket.pk}/reconcile/"' in page
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.ACTIVE
+    assert ticket.remypass_id == sandbox.passes()[0]["_id"]
+    assert "Settled: the ticket is Active." in response.content.decode()
+
+
+def test_box_office_is_told_who_can_reconcile_and_cannot_force_it(
+        box_office_client, admin_user, sandbox):
+    ticket = unknown_ticket(admin_user, sandbox)
+    sandbox.clear_requests()
+
+    page = box_office_client.get(ticket.get_absolute_url()).content.decode()
+    response = box_office_client.post(f"/tickets/{ticket.pk}/reconcile/",
+                                      follow=True)
+
+    assert "a supervisor can reconcile it now" in page
+    assert "Only a supervisor can reconcile tickets" in response.content.decode()
+    assert sandbox.requests_received() == []
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.UNKNOWN
+
+
+def test_a_ticket_sent_moments_ago_is_not_reconciled_yet(supervisor_client,
+                                                         admin_user, sandbox):
+    ticket = unknown_ticket(admin_user, sandbox)
+    Ticket.objects.filter(pk=ticket.pk).update(sent_at=timezone.now())
+
+    response = supervisor_client.post(f"/tickets/{ticket.pk}/reconcile/",
+                                      follow=True)
+
+    assert "sent too recently to settle safely" in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.UNKNOWN

@@ -8,10 +8,8 @@ service functions, which check the user's permission again.
 """
 
 import logging
-import math
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
@@ -54,13 +52,6 @@ def _names(labels) -> str:
 def _about(label: str, text: str) -> str:
     """Return a message about one ticket, named by its booking id."""
     return gettext("%(booking)s: %(message)s") % {"booking": label, "message": text}
-
-
-def reconcile_min_age() -> int:
-    """Return how long ago a ticket must have been sent to be reconciled."""
-    # A ticket sent within one full RemyPass timeout may still be on its way;
-    # settling it now could send it a second time.
-    return math.ceil(settings.REMYPASS_CONNECT_TIMEOUT + settings.REMYPASS_TIMEOUT)
 
 
 class CappedCountPaginator(Paginator):
@@ -241,7 +232,7 @@ class TicketAdmin(admin.ModelAdmin):
         extra_context = {
             "can_export": self.has_export_permission(request),
             "can_reconcile": self.has_reconcile_permission(request),
-            "reconcile_min_age": reconcile_min_age(),
+            "reconcile_min_age": services.reconcile_min_age(),
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context)
@@ -263,7 +254,7 @@ class TicketAdmin(admin.ModelAdmin):
             raise PermissionDenied
         try:
             summary = services.reconcile_tickets(
-                min_age_seconds=reconcile_min_age(), actor=request.user)
+                min_age_seconds=services.reconcile_min_age(), actor=request.user)
         except services.TicketError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
@@ -285,7 +276,7 @@ class TicketAdmin(admin.ModelAdmin):
             self.message_user(request, gettext(
                 "No ticket needed reconciling: none is left sending or with an "
                 "unknown outcome (tickets sent in the last %(seconds)d seconds "
-                "are left alone).") % {"seconds": reconcile_min_age()},
+                "are left alone).") % {"seconds": services.reconcile_min_age()},
                 messages.INFO)
             return
         if summary.matched:
@@ -475,9 +466,19 @@ class TicketAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             self._void_each(request, queryset, form.cleaned_data["reason"])
             return None
-        sample = list(queryset.select_related("booking")[:NAMES_SHOWN])
         voidable = queryset.filter(status__in=Ticket.VOIDABLE_STATUSES,
                                    remypass_id__isnull=False).count()
+        already_void = queryset.filter(status=Ticket.Status.VOID).count()
+        if not voidable:
+            # Nothing to confirm: say why instead of offering a void that
+            # would do nothing.
+            self.message_user(request, gettext(
+                "None of the selected tickets can be voided: %(void)d already "
+                "void, %(unissued)d not issued by RemyPass.") % {
+                    "void": already_void, "unissued": count - already_void},
+                messages.WARNING)
+            return None
+        sample = list(queryset.select_related("booking")[:NAMES_SHOWN])
         return TemplateResponse(request, "admin/tickets/ticket/void_confirmation.html", {
             **self.admin_site.each_context(request),
             "title": _("Void tickets"),
@@ -487,7 +488,9 @@ class TicketAdmin(admin.ModelAdmin):
             "sample": sample,
             "rest": count - len(sample),
             "selected": [str(pk) for pk in queryset.values_list("pk", flat=True)],
-            "not_voidable": count - voidable,
+            "voidable": voidable,
+            "already_void": already_void,
+            "not_issued": count - voidable - already_void,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
 

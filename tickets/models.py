@@ -236,6 +236,10 @@ class Ticket(models.Model):
         return bool(self.remypass_id) and self.status in self.VOIDABLE_STATUSES
 
     @property
+    def can_reconcile(self):
+        return self.status in (self.Status.SENDING, self.Status.UNKNOWN)
+
+    @property
     def can_refresh(self):
         return bool(self.remypass_id)
 

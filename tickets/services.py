@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -746,8 +747,18 @@ def send_grace() -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def reconcile_tickets(*, min_age_seconds: int, actor=None,
-                      client=None) -> ReconcileSummary:
+def reconcile_min_age() -> int:
+    """Return how long ago a ticket must have been sent to be reconciled now.
+
+    Used when a supervisor asks; cron waits TICKETS_RECONCILE_MIN_AGE instead.
+    """
+    # A ticket sent within one full RemyPass timeout may still be on its way;
+    # settling it now could send it a second time.
+    return math.ceil(settings.REMYPASS_CONNECT_TIMEOUT + settings.REMYPASS_TIMEOUT)
+
+
+def reconcile_tickets(*, min_age_seconds: int, actor=None, client=None,
+                      only: Ticket | None = None) -> ReconcileSummary:
     """
     Settle tickets left sending or unknown for at least ``min_age_seconds``.
 
@@ -764,7 +775,7 @@ def reconcile_tickets(*, min_age_seconds: int, actor=None,
         require(actor, "reconcile_ticket")
     client = client or remypass.client()
     summary = ReconcileSummary()
-    stale = _stale_tickets(min_age_seconds)
+    stale = _stale_tickets(min_age_seconds, only=only)
     if not stale:
         return summary
     try:
@@ -788,9 +799,11 @@ def reconcile_tickets(*, min_age_seconds: int, actor=None,
     return summary
 
 
-def _stale_tickets(min_age_seconds: int) -> list[Ticket]:
-    return list(Ticket.objects.filter(_stale_q(min_age_seconds))
-                .select_related("booking").order_by("created_at", "id"))
+def _stale_tickets(min_age_seconds: int, *, only=None) -> list[Ticket]:
+    tickets = Ticket.objects.filter(_stale_q(min_age_seconds))
+    if only is not None:
+        tickets = tickets.filter(pk=only.pk)
+    return list(tickets.select_related("booking").order_by("created_at", "id"))
 
 
 def _stale_q(min_age_seconds: int) -> Q:

@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/retry/", views.retry, name="retry"),
     path("<int:pk>/refresh/", views.refresh, name="refresh"),
+    path("<int:pk>/reconcile/", views.reconcile, name="reconcile"),
     path("<int:pk>/void/", views.void, name="void"),
 ]

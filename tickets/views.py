@@ -292,6 +292,39 @@ def refresh(request, pk):
 
 
 @login_required
+@post_only_back_to_ticket
+def reconcile(request, pk):
+    ticket = _ticket_or_404(pk)
+    if not request.user.has_perm("tickets.reconcile_ticket"):
+        return _refuse(request, pk, _("Only a supervisor can reconcile tickets "
+                                      "with RemyPass."))
+    try:
+        summary = services.reconcile_tickets(
+            min_age_seconds=services.reconcile_min_age(), actor=request.user,
+            only=ticket)
+    except services.TicketError as exc:
+        messages.error(request, exc.message)
+        return redirect("tickets:detail", pk=pk)
+    if summary.search_error:
+        messages.error(request, _("RemyPass could not be searched, so nothing "
+                                  "was changed: %(reason)s") % {
+                                      "reason": summary.search_error})
+    elif summary.skipped or not (summary.settled or summary.flagged
+                                 or summary.failed):
+        messages.info(request, _(
+            "This ticket was sent too recently to settle safely; an answer may "
+            "still be on its way. Try again in %(seconds)d seconds.") % {
+                "seconds": services.reconcile_min_age()})
+    else:
+        ticket.refresh_from_db()
+        text = ticket.last_error or _("Settled: the ticket is %(status)s.") % {
+            "status": ticket.get_status_display()}
+        level = messages.SUCCESS if ticket.is_issued else messages.WARNING
+        messages.add_message(request, level, text)
+    return redirect("tickets:detail", pk=pk)
+
+
+@login_required
 def void(request, pk):
     ticket = _ticket_or_404(pk)
     if not request.user.has_perm("tickets.void_ticket"):

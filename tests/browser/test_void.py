@@ -47,7 +47,7 @@ def test_supervisor_voids_from_the_admin(page, expect, log_in, supervisor,
     expect(page.locator("#content")).to_contain_text("BOOKING-12345")
     page.get_by_label("Reason (optional)").fill("Customer asked for a refund")
     shoot(page, "void-confirmation")
-    page.get_by_role("button", name="Yes, void them").click()
+    page.get_by_role("button", name="Yes, void it").click()
 
     expect(page.locator(".messagelist .success")).to_have_text(
         "1 ticket voided in RemyPass: BOOKING-12345.")
