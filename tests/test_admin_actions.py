@@ -414,8 +414,9 @@ def test_void_result_names_each_failure_and_why(supervisor_client, supervisor,
     texts = messages_of(response)
     assert texts[-1] == "1 ticket voided in RemyPass: B-1."
     assert texts[:-1] == [
-        "B-3: RemyPass does not know this ticket. It is still shown as Active "
-        "here; ask a supervisor to check it in RemyPass.",
+        "B-3: RemyPass answered that it could not find the ticket to void "
+        "(error 404). It is still shown as Active here; ask a supervisor to "
+        "check it in RemyPass.",
         "B-2: RemyPass refused to void the ticket: Pass is locked. RemyPass "
         "still holds the ticket as Active, so it is not marked void.",
     ]

@@ -104,8 +104,8 @@ EXPECTED = {
     "404": {
         "issue": Expect("failed", NOT_FOUND_ISSUE),
         "retry": Expect("failed", NOT_FOUND_ISSUE),
-        "void": Expect("active", "RemyPass does not know this ticket. "
-                       + STILL_ACTIVE, reads=1),
+        "void": Expect("active", "RemyPass answered that it could not find the "
+                       "ticket to void (error 404). " + STILL_ACTIVE, reads=1),
     },
     "500": {
         "issue": Expect("unknown", server_error_on_issue(500)),

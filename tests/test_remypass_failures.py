@@ -101,6 +101,7 @@ def test_unknown_pass_on_void_is_reported(admin_client, sandbox):
     response = admin_client.post(f"/tickets/{ticket.pk}/void/", {"reason": "x"},
                                  follow=True)
 
-    assert "RemyPass does not know this ticket." in response.content.decode()
+    assert ("RemyPass answered that it could not find the ticket to void (error "
+            "404).") in response.content.decode()
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.ACTIVE

@@ -512,7 +512,8 @@ def _still_shown(ticket) -> str:
 def _void_reason(exc) -> str:
     """Say why RemyPass did not void, in words that fit a void."""
     if isinstance(exc, remypass.RemyPassNotFound):
-        return exc.message
+        return _("RemyPass answered that it could not find the ticket to void "
+                 "(error 404).")
     if isinstance(exc, remypass.RemyPassRejected):
         return _("RemyPass refused to void the ticket: %(reason)s") % {
             "reason": as_sentence(exc.api_message or _("no reason given"))}
