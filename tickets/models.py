@@ -107,7 +107,10 @@ class TicketQuerySet(models.QuerySet):
 
         Serial numbers and RemyPass ids are matched exactly on their own
         indexes first; other terms are looked up in the booking table only, so
-        every branch can be answered from an index on a big table.
+        every branch can be answered from an index on a big table. On
+        PostgreSQL the case-insensitive prefixes have expression indexes of
+        their own (migration 0004), which must keep matching the SQL Django
+        writes for ``istartswith``.
         """
         term = term.strip()
         if not term:
