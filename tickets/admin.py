@@ -31,7 +31,8 @@ from django.views.decorators.http import require_POST
 from . import exports, services
 from .admin_forms import BookingAdminForm
 from .forms import VoidForm
-from .models import Booking, Member, PassTemplate, Ticket, TicketEvent
+from .models import (
+    Booking, Member, PassTemplate, Screening, Ticket, TicketEvent)
 
 logger = logging.getLogger(__name__)
 
@@ -75,14 +76,21 @@ class CappedCountPaginator(Paginator):
 class ScreenFilter(admin.SimpleListFilter):
     title = _("screen")
     parameter_name = "screen"
+    # Screens in use lately, told by the newest bookings; a few thousand
+    # cover days of sales and are read from the primary key's index.
+    recent_bookings = 5000
 
     def lookups(self, request, model_admin):
-        # Screens in use around now; reading the whole table would be slow.
+        # Screens in use around now. The catalogue of screenings is small;
+        # reading months of bookings for their screens would not be.
         now = timezone.now()
-        screens = (Booking.objects.filter(start_time__range=(
+        listed = (Screening.objects.filter(start_time__range=(
             now - timedelta(days=60), now + timedelta(days=120)))
             .order_by().values_list("screen", flat=True).distinct())
-        return [(screen, screen) for screen in sorted(set(screens))[:50]]
+        sold = (Booking.objects.order_by("-pk")
+                .values_list("screen", flat=True)[:self.recent_bookings])
+        screens = set(listed) | set(sold)
+        return [(screen, screen) for screen in sorted(screens)[:50]]
 
     def queryset(self, request, queryset):
         if self.value():
