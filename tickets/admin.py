@@ -66,7 +66,9 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list[: self.cap + 1].count()
+        # The order cannot change how many rows there are; dropped, it leaves
+        # the planner free to start from whichever index the filter can use.
+        return self.object_list.order_by()[: self.cap + 1].count()
 
     @property
     def is_capped(self):
