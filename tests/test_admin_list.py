@@ -208,6 +208,17 @@ def test_a_list_longer_than_the_cap_says_more_than(admin_client, monkeypatch):
     assert listed(admin_client) == ["B-1", "B-2"]
 
 
+def test_filter_counts_are_not_offered(admin_client,
+                                      django_assert_max_num_queries):
+    make_ticket(1)
+
+    with django_assert_max_num_queries(LIST_QUERIES):
+        response = admin_client.get(CHANGELIST, {"_facets": "True"})
+
+    assert response.status_code == 200
+    assert "Show counts" not in response.content.decode()
+
+
 @pytest.mark.parametrize("params", [
     {},
     {"q": "B-3"},

@@ -217,6 +217,9 @@ class TicketAdmin(admin.ModelAdmin):
     list_select_related = ("booking",)
     list_per_page = 50
     show_full_result_count = False
+    # Counts beside each filter choice would count every ticket once per
+    # choice, which on a big table takes minutes; the link is not offered.
+    show_facets = admin.ShowFacets.NEVER
     paginator = CappedCountPaginator
     search_fields = ("booking__booking_id",)
     search_help_text = _("Booking id or serial number (exact), or the start of "
