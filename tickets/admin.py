@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
@@ -29,7 +30,8 @@ from django.views.decorators.http import require_POST
 from . import exports, services
 from .admin_forms import BookingAdminForm
 from .forms import VoidForm
-from .models import Booking, Member, PassTemplate, Ticket, TicketEvent
+from .models import (
+    Booking, Member, PassTemplate, Screening, Ticket, TicketEvent)
 
 logger = logging.getLogger(__name__)
 
@@ -61,24 +63,55 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list[: self.cap + 1].count()
+        # The order cannot change how many rows there are; dropped, it leaves
+        # the planner free to start from whichever index the filter can use.
+        return self.object_list.order_by()[: self.cap + 1].count()
 
     @property
     def is_capped(self):
         return self.count > self.cap
 
 
+class IdsFirstChangeList(ChangeList):
+    """
+    Pick a page's rows by id first, then read only those rows in full.
+
+    Both steps are one query, the ids being a subquery with the page's limit.
+    PostgreSQL can often find the ids from indexes alone; asked for whole rows
+    at once, it reads every row it passes on the way to the page, which is
+    slow when few rows match filters on both the ticket and its booking.
+    """
+
+    def get_results(self, request):
+        super().get_results(request)
+        if self.list_editable:
+            return  # the formset needs the page's own queryset
+        page = self.result_list
+        if not page.query.is_sliced:
+            # The whole list fits on one page, so the count is exact (the cap
+            # is far above a page) and says how many rows to read.
+            page = page[: self.result_count]
+        self.result_list = self.queryset.filter(pk__in=page.values("pk"))
+
+
 class ScreenFilter(admin.SimpleListFilter):
     title = _("screen")
     parameter_name = "screen"
+    # Screens in use lately, told by the newest bookings; a few thousand
+    # cover days of sales and are read from the primary key's index.
+    recent_bookings = 5000
 
     def lookups(self, request, model_admin):
-        # Screens in use around now; reading the whole table would be slow.
+        # Screens in use around now. The catalogue of screenings is small;
+        # reading months of bookings for their screens would not be.
         now = timezone.now()
-        screens = (Booking.objects.filter(start_time__range=(
+        listed = (Screening.objects.filter(start_time__range=(
             now - timedelta(days=60), now + timedelta(days=120)))
             .order_by().values_list("screen", flat=True).distinct())
-        return [(screen, screen) for screen in sorted(set(screens))[:50]]
+        sold = (Booking.objects.order_by("-pk")
+                .values_list("screen", flat=True)[:self.recent_bookings])
+        screens = set(listed) | set(sold)
+        return [(screen, screen) for screen in sorted(screens)[:50]]
 
     def queryset(self, request, queryset):
         if self.value():
@@ -87,8 +120,27 @@ class ScreenFilter(admin.SimpleListFilter):
 
 
 class StartDateFilter(admin.SimpleListFilter):
+    """
+    Tickets by when their showing starts, listed by start time.
+
+    The list is sorted by start time while this filter is on: soonest first,
+    or latest first for past showings. A showing's tickets then sit together,
+    and the booking's start-time index gives the page without reading every
+    newer ticket first.
+    """
+
     title = _("start date")
     parameter_name = "starts"
+    LATEST_FIRST = ("past7", "past")
+
+    @classmethod
+    def ordering(cls, value):
+        """Return the list's order for this value, or None to keep the usual."""
+        if value in cls.LATEST_FIRST:
+            return ["-booking__start_time", "-booking_id"]
+        if value in ("today", "tomorrow", "next7", "upcoming"):
+            return ["booking__start_time", "booking_id"]
+        return None
 
     def lookups(self, request, model_admin):
         return [
@@ -161,6 +213,9 @@ class TicketAdmin(admin.ModelAdmin):
     list_select_related = ("booking",)
     list_per_page = 50
     show_full_result_count = False
+    # Counts beside each filter choice would count every ticket once per
+    # choice, which on a big table takes minutes; the link is not offered.
+    show_facets = admin.ShowFacets.NEVER
     paginator = CappedCountPaginator
     search_fields = ("booking__booking_id",)
     search_help_text = _("Booking id or serial number (exact), or the start of "
@@ -186,8 +241,19 @@ class TicketAdmin(admin.ModelAdmin):
         return [name for fieldset in self.fieldsets
                 for name in fieldset[1]["fields"]]
 
+    def get_changelist(self, request, **kwargs):
+        return IdsFirstChangeList
+
     def get_search_results(self, request, queryset, search_term):
         return queryset.search(search_term), False
+
+    def get_ordering(self, request):
+        return (StartDateFilter.ordering(self._start_filter(request))
+                or super().get_ordering(request))
+
+    @staticmethod
+    def _start_filter(request):
+        return request.GET.get(StartDateFilter.parameter_name)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -233,9 +299,21 @@ class TicketAdmin(admin.ModelAdmin):
             "can_export": self.has_export_permission(request),
             "can_reconcile": self.has_reconcile_permission(request),
             "reconcile_min_age": services.reconcile_min_age(),
+            "start_order_note": self._start_order_note(request),
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context)
+
+    def _start_order_note(self, request):
+        """Say how the list is sorted when a start-date filter sorts it."""
+        value = self._start_filter(request)
+        if ORDER_VAR in request.GET or not StartDateFilter.ordering(value):
+            return ""
+        if value in StartDateFilter.LATEST_FIRST:
+            return gettext("Sorted by start time, latest first, while a start "
+                           "date is chosen.")
+        return gettext("Sorted by start time, soonest first, while a start "
+                       "date is chosen.")
 
     def export_view(self, request):
         """Download the tickets the list shows now, with its search and filters."""
@@ -566,6 +644,9 @@ class BookingAdmin(admin.ModelAdmin):
     # Tickets whose outcome is not settled yet: RemyPass may hold them under
     # the details they were sent with, and reconciling compares those.
     UNSETTLED = (Ticket.Status.SENDING, Ticket.Status.UNKNOWN)
+
+    def get_changelist(self, request, **kwargs):
+        return IdsFirstChangeList
 
     def get_actions(self, request):
         actions = super().get_actions(request)
