@@ -8,7 +8,7 @@ from django.urls import reverse
 from tickets import services
 from tickets.models import Booking, Member, PassTemplate, Ticket
 
-from .helpers import booking_form_data
+from .helpers import booking_form_data, service_data
 
 pytestmark = pytest.mark.django_db
 
@@ -264,3 +264,25 @@ def test_a_start_time_years_ahead_is_refused(admin_client):
 
     assert response.context["form"].errors["start_time"] == [
         "This start time is more than two years ahead. Check the year."]
+
+
+def test_a_booking_id_typed_again_in_another_case_is_the_same_booking(
+        admin_client, sandbox):
+    admin_client.post(ISSUE_URL, booking_form_data())
+
+    response = admin_client.post(ISSUE_URL, booking_form_data(
+        booking_id="booking-12345", seat="A13"))
+
+    assert "was already entered by sam" in response.context["form"].errors[
+        "booking_id"][0]
+    assert Ticket.objects.count() == 1
+    assert len(sandbox.requests_received(method="POST")) == 1
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_booking_id_in_another_case():
+    from django.db import IntegrityError, transaction
+
+    Booking.objects.create(**{**service_data(), "booking_id": "B-1"})
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Booking.objects.create(**{**service_data(), "booking_id": "b-1"})

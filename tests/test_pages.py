@@ -288,3 +288,12 @@ def test_a_showing_link_with_an_impossible_time_goes_home(admin_client, start):
 
     assert response.status_code == 302
     assert response.url == "/tickets/"
+
+
+def test_quick_find_ignores_case_in_booking_ids_and_serial_numbers(admin_client):
+    ticket = make_ticket(7)
+    Ticket.objects.filter(pk=ticket.pk).update(serial_number="RP-ABC123")
+
+    for term in ("b-7", "rp-abc123"):
+        found = admin_client.get("/tickets/", {"q": term}).context["found"]
+        assert [t.pk for t in found] == [ticket.pk], term

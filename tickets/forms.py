@@ -211,7 +211,7 @@ class IssueTicketForm(forms.ModelForm):
             raise forms.ValidationError(_(
                 "Keep the booking id when sending a failed ticket again."))
         existing = (Ticket.objects.select_related("booking__entered_by")
-                    .filter(booking__booking_id=booking_id))
+                    .filter(booking__booking_id__iexact=booking_id))
         if self.ticket is not None:
             existing = existing.exclude(pk=self.ticket.pk)
         ticket = existing.first()

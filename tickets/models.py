@@ -11,6 +11,7 @@ from datetime import timezone as dt_timezone
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -89,6 +90,13 @@ class Booking(models.Model):
             # screen, answered from the index alone.
             models.Index(fields=["screen", "id"], name="booking_screen_id"),
         ]
+        constraints = [
+            # "B-1001" and "b-1001" are one sale typed twice, not two.
+            models.UniqueConstraint(
+                Upper("booking_id"), name="booking_id_unique_in_any_case",
+                violation_error_message=_("This booking id already has a "
+                                          "ticket.")),
+        ]
 
     def __str__(self):
         return self.booking_id
@@ -123,11 +131,14 @@ class TicketQuerySet(models.QuerySet):
         term = term.strip()
         if not term:
             return self
-        exact = self.filter(Q(serial_number=term) | Q(remypass_id=term))
+        # Serial numbers are upper case; staff reading one off a phone may
+        # type it in lower case.
+        exact = self.filter(Q(serial_number=term) | Q(serial_number=term.upper())
+                            | Q(remypass_id=term))
         if exact.exists():
             return exact
         return self.filter(
-            Q(booking__booking_id=term)
+            Q(booking__booking_id__iexact=term)
             | Q(booking__customer_email__istartswith=term)
             | Q(booking__customer_name__istartswith=term)
             | Q(booking__film__istartswith=term)

@@ -142,7 +142,7 @@ def create_booking(data: dict, *, entered_by) -> Ticket:
 
 def _explain_conflict(booking: Booking) -> TicketError:
     existing = (Ticket.objects.select_related("booking__entered_by")
-                .filter(booking__booking_id=booking.booking_id).first())
+                .filter(booking__booking_id__iexact=booking.booking_id).first())
     if existing:
         return BookingIdTaken(existing)
     return SeatTaken(seat_holder(booking))
@@ -205,7 +205,7 @@ def update_and_resend(ticket: Ticket, data: dict, *, actor, client=None) -> Tick
 
 def _explain_conflict_on_update(booking, ticket) -> TicketError:
     other = (Ticket.objects.select_related("booking__entered_by")
-             .filter(booking__booking_id=booking.booking_id)
+             .filter(booking__booking_id__iexact=booking.booking_id)
              .exclude(pk=ticket.pk).first())
     if other:
         return BookingIdTaken(other)
