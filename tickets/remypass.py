@@ -61,6 +61,12 @@ LONGEST_RETRY_WAIT = 5.0
 # Retry-After values above this are taken as this (a day).
 LONGEST_RETRY_AFTER = 86_400
 MAX_LOGGED_BODY = 500
+# The longest ids and links the ticket's columns hold; longer ones are not
+# cut short but treated as missing (see _whole).
+ID_LIMIT = 64
+BOOKING_ID_LIMIT = 100
+URL_LIMIT = 1000
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # The local part is anything up to the @ that cannot end an address in text,
 # so non-ASCII or JSON-escaped addresses are masked whole too.
 EMAIL_PATTERN = re.compile(r"""([^\s@"'<>(),;:\[\]{}])[^\s@"'<>(),;:\[\]{}]*@([\w.-]+)""")
@@ -154,11 +160,30 @@ class RemyPassNotConfigured(RemyPassError):
 # --- Parsed shapes ----------------------------------------------------------
 
 
+def _clean(text: str) -> str:
+    """Return ``text`` without the characters no text column can hold."""
+    # PostgreSQL cannot store NUL characters in text columns, and a lone
+    # surrogate (a "\ud800" escape in JSON) cannot even be encoded, so it
+    # could be neither saved nor shown on a page.
+    return LONE_SURROGATE.sub("\ufffd", text.replace("\x00", ""))
+
+
 def _text(value: Any, limit: int = 500) -> str:
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        # PostgreSQL cannot store NUL characters in text columns.
-        return str(value).replace("\x00", "")[:limit]
+        return _clean(str(value))[:limit]
     return ""
+
+
+def _whole(value: Any, limit: int) -> str:
+    """Return an id or link exactly as RemyPass sent it, or "" if it cannot be."""
+    # A shortened or cleaned-up id names another pass, or none, and a cut
+    # link does not open: either is worse than having none.
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        return ""
+    text = str(value)
+    if len(text) > limit or text != _clean(text):
+        return ""
+    return text
 
 
 def _datetime(value: Any) -> datetime | None:
@@ -182,8 +207,8 @@ def _datetime(value: Any) -> datetime | None:
 def _id_and_object(value: Any) -> tuple[str, dict]:
     """Split a field that may be an id string or an embedded object."""
     if isinstance(value, dict):
-        return _text(value.get("_id"), 64), value
-    return _text(value, 64), {}
+        return _whole(value.get("_id"), ID_LIMIT), value
+    return _whole(value, ID_LIMIT), {}
 
 
 @dataclass
@@ -283,7 +308,7 @@ def parse_pass(obj: Any) -> PassData:
     """Read a PassInstance object; raise RemyPassBadResponse if it has no id."""
     if not isinstance(obj, dict):
         raise RemyPassBadResponse(_("RemyPass sent a ticket in an unknown shape."))
-    pass_id = _text(obj.get("_id"), 64)
+    pass_id = _whole(obj.get("_id"), ID_LIMIT)
     if not pass_id:
         raise RemyPassBadResponse(_("RemyPass's answer did not include a ticket id."))
     member_id, member = parse_member(obj.get("member"))
@@ -307,7 +332,7 @@ def parse_pass(obj: Any) -> PassData:
         issued_at=_datetime(obj.get("issuedAt")),
         apple_wallet_url=_url(wallet.get("apple")),
         google_wallet_url=_url(wallet.get("google")),
-        booking_id=_text(obj.get("bookingId"), 100),
+        booking_id=_whole(obj.get("bookingId"), BOOKING_ID_LIMIT),
         event_name=_text(obj.get("eventName"), 200),
         event_time=_datetime(obj.get("eventTime")),
         seat_section=_text(seat.get("section"), 50),
@@ -319,7 +344,7 @@ def parse_pass(obj: Any) -> PassData:
 
 def _url(value: Any) -> str:
     # Only web links become buttons on a page; anything else is dropped.
-    text = _text(value, 1000)
+    text = _whole(value, URL_LIMIT)
     return text if text.startswith(("https://", "http://")) else ""
 
 
