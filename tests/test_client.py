@@ -587,6 +587,19 @@ def test_wallet_link_too_long_to_store_is_left_out_not_cut():
     assert data.google_wallet_url == ""
 
 
+@pytest.mark.parametrize("text, kept", [
+    ("0001-01-01T00:00:00Z", False),
+    ("0001-01-02T00:00:00Z", True),
+    ("9999-12-30T23:59:59Z", True),
+    ("9999-12-31T00:00:00Z", False),
+])
+def test_time_too_near_the_calendars_ends_to_show_is_left_out(text, kept):
+    # Shown in a zone a few hours off UTC, it would fall outside years 1-9999.
+    data = parse_pass({"_id": "p1", "issuedAt": text, "expiryDate": text})
+
+    assert (data.issued_at is not None, data.expiry_date is not None) == (kept, kept)
+
+
 def test_lone_surrogates_in_text_are_replaced():
     # JSON may escape half a surrogate pair, which no database can store.
     data = parse_pass(json.loads(

@@ -37,7 +37,7 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterator
 from urllib.parse import quote
@@ -67,6 +67,8 @@ ID_LIMIT = 64
 BOOKING_ID_LIMIT = 100
 URL_LIMIT = 1000
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+SHOWABLE_TIMES = (datetime.min.replace(tzinfo=timezone.utc) + timedelta(days=1),
+                  datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=1))
 # The local part is anything up to the @ that cannot end an address in text,
 # so non-ASCII or JSON-escaped addresses are masked whole too.
 EMAIL_PATTERN = re.compile(r"""([^\s@"'<>(),;:\[\]{}])[^\s@"'<>(),;:\[\]{}]*@([\w.-]+)""")
@@ -199,9 +201,15 @@ def _datetime(value: Any) -> datetime | None:
         # RemyPass's examples are all UTC; read an offset-less time as UTC.
         parsed = parsed.replace(tzinfo=timezone.utc)
     try:
-        return parsed.astimezone(timezone.utc)
+        parsed = parsed.astimezone(timezone.utc)
     except (OverflowError, ValueError):
         return None  # e.g. 9999-12-31T23:00-05:00 lies past the last year
+    # Pages show times in the venue's zone: within a day of the calendar's
+    # ends that could step past year 1 or 9999 and fail, so such a time
+    # (most likely a stand-in for "none") is taken as missing.
+    if not SHOWABLE_TIMES[0] <= parsed <= SHOWABLE_TIMES[1]:
+        return None
+    return parsed
 
 
 def _id_and_object(value: Any) -> tuple[str, dict]:
