@@ -1,7 +1,16 @@
 import pytest
 from django.contrib.auth.models import Permission
+from hypothesis import settings as hypothesis_settings
 
 from sandbox.testing import SandboxServer
+
+# Property tests draw the same examples on every run, so a failure in CI is
+# the one a developer sees again at their desk, with the line that replays it.
+# `bin/test --hypothesis-profile=explore` draws new examples each run instead.
+hypothesis_settings.register_profile("repeatable", derandomize=True,
+                                     deadline=None, print_blob=True)
+hypothesis_settings.register_profile("explore", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("repeatable")
 
 
 def pytest_collection_modifyitems(config, items):

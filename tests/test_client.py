@@ -6,6 +6,7 @@ produce (a connect timeout, an answer cut short mid-body, a bad address) go
 through a stand-in session that raises what ``requests`` would.
 """
 
+import json
 import logging
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -562,6 +563,64 @@ def test_pass_ignores_wrongly_typed_fields():
 @pytest.mark.parametrize("obj", [None, [], "p1", {"_id": ""}, {"_id": None}, {}])
 def test_pass_without_an_id_is_a_bad_response(obj):
     raises(RemyPassBadResponse, lambda: parse_pass(obj))
+
+
+@pytest.mark.parametrize("pass_id", ["p" * 65, "p\x001", "p\ud8001"])
+def test_pass_id_that_cannot_be_stored_whole_is_a_bad_response(pass_id):
+    # Cut short or cleaned up, it would name another pass, or none.
+    error = raises(RemyPassBadResponse, lambda: parse_pass({"_id": pass_id}))
+
+    assert error.message == "RemyPass's answer did not include a ticket id."
+
+
+def test_other_ids_that_cannot_be_stored_whole_are_left_out():
+    data = parse_pass({"_id": "p" * 64, "member": "m" * 65,
+                       "pass": {"_id": "t" * 65, "name": "Film"},
+                       "bookingId": "B" * 101})
+
+    assert data.remypass_id == "p" * 64
+    assert (data.member_id, data.template_id, data.booking_id) == ("", "", "")
+    assert data.film == "Film"
+
+
+def test_wallet_link_too_long_to_store_is_left_out_not_cut():
+    longest = "https://wallet.example/" + "x" * (1000 - 23)
+    data = parse_pass({"_id": "p1", "walletUrls": {"apple": longest,
+                                                   "google": longest + "x"}})
+
+    assert data.apple_wallet_url == longest
+    assert data.google_wallet_url == ""
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("0001-01-01T00:00:00Z", False),
+    ("0001-01-02T00:00:00Z", True),
+    ("9999-12-30T23:59:59Z", True),
+    ("9999-12-31T00:00:00Z", False),
+])
+def test_time_too_near_the_calendars_ends_to_show_is_left_out(text, kept):
+    # Shown in a zone a few hours off UTC, it would fall outside years 1-9999.
+    data = parse_pass({"_id": "p1", "issuedAt": text, "expiryDate": text})
+
+    assert (data.issued_at is not None, data.expiry_date is not None) == (kept, kept)
+
+
+def test_lone_surrogates_in_text_are_replaced():
+    # JSON may escape half a surrogate pair, which no database can store.
+    data = parse_pass(json.loads(
+        r'{"_id": "p1", "recipientName": "Ann \ud83c", "serialNumber": "\udc00"}'))
+
+    assert data.recipient_name == "Ann \ufffd"
+    assert data.serial_number == "\ufffd"
+
+
+def test_lone_surrogate_in_remypass_message_is_replaced():
+    client = fake_client(reply(400, rb'{"success": false, "message": "seat \ud800"}'))
+
+    error = raises(RemyPassRejected, lambda: issue(client))
+
+    assert error.api_message == "seat \ufffd"
+    assert error.message == "RemyPass refused the ticket: seat \ufffd"
 
 
 def test_client_repr_hides_the_key(client, settings):

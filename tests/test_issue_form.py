@@ -286,3 +286,26 @@ def test_the_database_refuses_a_booking_id_in_another_case():
     Booking.objects.create(**{**service_data(), "booking_id": "B-1"})
     with pytest.raises(IntegrityError), transaction.atomic():
         Booking.objects.create(**{**service_data(), "booking_id": "b-1"})
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5000])
+@pytest.mark.parametrize("field", ["resume", "screening"])
+def test_number_no_row_can_have_is_ignored_not_an_error_page(
+        admin_client, sandbox, field, value):
+    # "²" passes str.isdigit() but not int(); int() refuses 5000 digits.
+    response = admin_client.post(ISSUE_URL, booking_form_data(**{field: value}))
+
+    if field == "resume":
+        assert response.status_code == 302
+        assert Ticket.objects.get().status == Ticket.Status.ACTIVE
+    else:
+        assert response.status_code == 200
+        assert "no longer on offer" in response.context["form"].errors["screening"][0]
+        assert Ticket.objects.count() == 0
+
+
+def test_number_no_row_can_have_in_the_address_is_ignored(admin_client):
+    response = admin_client.get(ISSUE_URL + "?screening=%C2%B2&resume=%C2%B2")
+
+    assert response.status_code == 200
+    assert response.context["resume"] is None

@@ -126,6 +126,29 @@ def test_wallet_links_are_escaped_and_only_web_addresses_are_linked(admin_user,
     assert 'id="google-wallet"' not in page
 
 
+@pytest.mark.parametrize("zone", ["Europe/London", "Asia/Tokyo"])
+def test_ticket_page_shows_a_pass_dated_at_the_calendars_ends(
+        admin_client, sandbox, settings, zone):
+    # In London's old local mean time year 1 begins before midnight UTC; in
+    # Tokyo year 9999 ends before it.
+    settings.TIME_ZONE = zone
+    sandbox.inject(method="POST", path="/event-tickets/issue", kind="status",
+                   status=201, body={"success": True, "data": {"passInstance": {
+                       "_id": "0123456789abcdef01234567", "serialNumber": "SN-1",
+                       "status": "active", "issuedAt": "0001-01-01T00:00:00Z",
+                       "expiryDate": "9999-12-31T23:59:59Z",
+                       "walletUrls": {"apple": "https://wallet.example/a",
+                                      "google": "https://wallet.example/g"}}}})
+
+    response = admin_client.post("/tickets/issue/", booking_form_data(),
+                                 follow=True)
+
+    assert response.status_code == 200
+    assert "SN-1" in response.content.decode()
+    ticket = Ticket.objects.get()
+    assert (ticket.issued_at, ticket.expiry_date) == (None, None)
+
+
 def test_ticket_without_wallet_links_shows_no_wallet_section(admin_client):
     ticket = make_ticket(1, status="failed", remypass_id=False)
 

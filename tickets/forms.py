@@ -43,6 +43,16 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs, format=LOCAL_INPUT_FORMAT)
 
 
+def row_id(value) -> int | None:
+    """Return the row id a posted value names, or None if it names none."""
+    value = str(value or "").strip()
+    # str.isdigit() also takes "²", which int() refuses, and no row id is
+    # longer than a 64-bit integer: int() would refuse thousands of digits.
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    return int(value)
+
+
 def local_input_value(value) -> str:
     """Return an aware datetime as the venue-local text a time input holds."""
     return timezone.localtime(value).strftime(LOCAL_INPUT_FORMAT)
@@ -175,10 +185,10 @@ class IssueTicketForm(forms.ModelForm):
         return values
 
     def _picked_screening(self, value):
-        value = str(value or "").strip()
-        if not value.isdigit():
+        pk = row_id(value)
+        if pk is None:
             return None
-        return self.fields["screening"].queryset.filter(pk=value).first()
+        return self.fields["screening"].queryset.filter(pk=pk).first()
 
     def add_error(self, field, error):
         # Every error, from validation or added by the view after RemyPass
@@ -297,6 +307,13 @@ class IssueTicketForm(forms.ModelForm):
     def validate_unique(self):
         # Booking ids are checked in clean_booking_id with a friendlier text.
         pass
+
+    def _get_validation_exclusions(self):
+        # The model would check the any-case booking id rule again and, when a
+        # colleague saved the id a moment after clean_booking_id looked, say
+        # so with no field and no names; the save then meets the database's
+        # constraint, and the view names who entered it and when.
+        return super()._get_validation_exclusions() | {"booking_id"}
 
 
 class VoidForm(forms.Form):

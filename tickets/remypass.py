@@ -37,7 +37,7 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterator
 from urllib.parse import quote
@@ -61,6 +61,14 @@ LONGEST_RETRY_WAIT = 5.0
 # Retry-After values above this are taken as this (a day).
 LONGEST_RETRY_AFTER = 86_400
 MAX_LOGGED_BODY = 500
+# The longest ids and links the ticket's columns hold; longer ones are not
+# cut short but treated as missing (see _whole).
+ID_LIMIT = 64
+BOOKING_ID_LIMIT = 100
+URL_LIMIT = 1000
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+SHOWABLE_TIMES = (datetime.min.replace(tzinfo=timezone.utc) + timedelta(days=1),
+                  datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=1))
 # The local part is a quoted string (JSON-escaped or not) or anything up to
 # the @ that cannot stand around an address in text or a URL's query, so
 # non-ASCII names, apostrophes and braces are masked whole; the domain may be
@@ -164,11 +172,30 @@ class RemyPassNotConfigured(RemyPassError):
 # --- Parsed shapes ----------------------------------------------------------
 
 
+def _clean(text: str) -> str:
+    """Return ``text`` without the characters no text column can hold."""
+    # PostgreSQL cannot store NUL characters in text columns, and a lone
+    # surrogate (a "\ud800" escape in JSON) cannot even be encoded, so it
+    # could be neither saved nor shown on a page.
+    return LONE_SURROGATE.sub("\ufffd", text.replace("\x00", ""))
+
+
 def _text(value: Any, limit: int = 500) -> str:
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        # PostgreSQL cannot store NUL characters in text columns.
-        return str(value).replace("\x00", "")[:limit]
+        return _clean(str(value))[:limit]
     return ""
+
+
+def _whole(value: Any, limit: int) -> str:
+    """Return an id or link exactly as RemyPass sent it, or "" if it cannot be."""
+    # A shortened or cleaned-up id names another pass, or none, and a cut
+    # link does not open: either is worse than having none.
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        return ""
+    text = str(value)
+    if len(text) > limit or text != _clean(text):
+        return ""
+    return text
 
 
 def _datetime(value: Any) -> datetime | None:
@@ -184,16 +211,22 @@ def _datetime(value: Any) -> datetime | None:
         # RemyPass's examples are all UTC; read an offset-less time as UTC.
         parsed = parsed.replace(tzinfo=timezone.utc)
     try:
-        return parsed.astimezone(timezone.utc)
+        parsed = parsed.astimezone(timezone.utc)
     except (OverflowError, ValueError):
         return None  # e.g. 9999-12-31T23:00-05:00 lies past the last year
+    # Pages show times in the venue's zone: within a day of the calendar's
+    # ends that could step past year 1 or 9999 and fail, so such a time
+    # (most likely a stand-in for "none") is taken as missing.
+    if not SHOWABLE_TIMES[0] <= parsed <= SHOWABLE_TIMES[1]:
+        return None
+    return parsed
 
 
 def _id_and_object(value: Any) -> tuple[str, dict]:
     """Split a field that may be an id string or an embedded object."""
     if isinstance(value, dict):
-        return _text(value.get("_id"), 64), value
-    return _text(value, 64), {}
+        return _whole(value.get("_id"), ID_LIMIT), value
+    return _whole(value, ID_LIMIT), {}
 
 
 @dataclass
@@ -293,7 +326,7 @@ def parse_pass(obj: Any) -> PassData:
     """Read a PassInstance object; raise RemyPassBadResponse if it has no id."""
     if not isinstance(obj, dict):
         raise RemyPassBadResponse(_("RemyPass sent a ticket in an unknown shape."))
-    pass_id = _text(obj.get("_id"), 64)
+    pass_id = _whole(obj.get("_id"), ID_LIMIT)
     if not pass_id:
         raise RemyPassBadResponse(_("RemyPass's answer did not include a ticket id."))
     member_id, member = parse_member(obj.get("member"))
@@ -317,7 +350,7 @@ def parse_pass(obj: Any) -> PassData:
         issued_at=_datetime(obj.get("issuedAt")),
         apple_wallet_url=_url(wallet.get("apple")),
         google_wallet_url=_url(wallet.get("google")),
-        booking_id=_text(obj.get("bookingId"), 100),
+        booking_id=_whole(obj.get("bookingId"), BOOKING_ID_LIMIT),
         event_name=_text(obj.get("eventName"), 200),
         event_time=_datetime(obj.get("eventTime")),
         seat_section=_text(seat.get("section"), 50),
@@ -329,7 +362,7 @@ def parse_pass(obj: Any) -> PassData:
 
 def _url(value: Any) -> str:
     # Only web links become buttons on a page; anything else is dropped.
-    text = _text(value, 1000)
+    text = _whole(value, URL_LIMIT)
     return text if text.startswith(("https://", "http://")) else ""
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import charts, services
-from .forms import IssueTicketForm, VoidForm, local_input_value
+from .forms import IssueTicketForm, VoidForm, local_input_value, row_id
 from .models import Screening, Ticket
 
 # The home page lists showings from today's start to this many days ahead.
@@ -203,9 +203,10 @@ def _next_ticket_url(film, screen, start_time):
     return reverse("tickets:issue") + "?" + urlencode(values)
 
 
-def _resumable(pk):
+def _resumable(value):
     """Return the failed or rejected ticket a correction is for, if any."""
-    if not pk or not str(pk).isdigit():
+    pk = row_id(value)
+    if pk is None:
         return None
     return (Ticket.objects.filter(pk=pk, status__in=[Ticket.Status.FAILED,
                                                      Ticket.Status.REJECTED])

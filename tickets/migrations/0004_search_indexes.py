@@ -4,14 +4,15 @@ Indexes for the admin's case-insensitive search of bookings, on PostgreSQL.
 Django writes ``istartswith`` there as ``UPPER("col"::text) LIKE UPPER(%s)``
 and ``iexact`` as ``UPPER("col"::text) = UPPER(%s)``. An index on that same
 expression with ``text_pattern_ops`` answers both, whatever the database's
-collation. SQLite needs none of this, so nothing is made there.
+collation. SQLite needs none of this, so nothing is made there. The booking
+id needs none either: its ``iexact`` is answered by the index of the any-case
+unique constraint (migration 0006).
 """
 
 from django.db import migrations
 
 # Index name -> column, for each booking column searched case-insensitively.
 INDEXES = {
-    "booking_upper_booking_id": "booking_id",
     "booking_upper_customer_email": "customer_email",
     "booking_upper_customer_name": "customer_name",
     "booking_upper_film": "film",
