@@ -162,6 +162,15 @@ def test_a_chosen_sort_wins_over_the_start_date_order(admin_client):
     assert "Sorted by start time" not in response.content.decode()
 
 
+def test_the_booking_id_column_sorts_by_the_booking_id_itself(admin_client):
+    # Entered in another order than their ids sort in.
+    for number, booking_id in enumerate(["C-7", "A-9", "B-1"]):
+        make_ticket(number, booking_id=booking_id)
+
+    assert listed(admin_client, o="1") == ["A-9", "B-1", "C-7"]
+    assert listed(admin_client, o="-1") == ["C-7", "B-1", "A-9"]
+
+
 def test_without_a_start_date_the_newest_ticket_comes_first(admin_client):
     make_ticket(1, starts_in=timedelta(days=1), created_ago=timedelta(hours=2))
     make_ticket(2, starts_in=timedelta(days=5), created_ago=timedelta(hours=1))

@@ -206,9 +206,9 @@ class TicketEventInline(admin.TabularInline):
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    list_display = ("booking_id", "film", "starts", "screen", "seat",
+    list_display = ("booking_ref", "film", "starts", "screen", "seat",
                     "customer", "status", "email_sent", "issued_at")
-    list_display_links = ("booking_id",)
+    list_display_links = ("booking_ref",)
     list_filter = ("status", ScreenFilter, StartDateFilter)
     list_select_related = ("booking",)
     list_per_page = 50
@@ -380,7 +380,9 @@ class TicketAdmin(admin.ModelAdmin):
     # -- Columns --
 
     @admin.display(description=_("booking id"), ordering="booking__booking_id")
-    def booking_id(self, ticket):
+    def booking_ref(self, ticket):
+        # Not named booking_id: the admin would take the ticket's own
+        # booking_id column (the booking's key) and sort by that instead.
         return ticket.booking.booking_id
 
     @admin.display(description=_("film"), ordering="booking__film")
