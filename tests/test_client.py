@@ -492,6 +492,19 @@ def test_each_failed_call_is_logged_once_as_a_warning_or_error(client, sandbox,
     assert " ms " in line.getMessage()
 
 
+@pytest.mark.parametrize("padding", range(440, 520, 7))
+def test_an_address_where_the_logged_body_is_cut_is_masked(client, sandbox,
+                                                          caplog, padding):
+    caplog.set_level(logging.DEBUG)
+    sandbox.inject(method="POST", path=ISSUE_PATH, kind="status", status=400,
+                   body={"success": False, "message": "x" * padding
+                         + " holly.martins@example.com"})
+
+    raises(RemyPassRejected, lambda: issue(client))
+
+    assert "olly.martins" not in caplog.text
+
+
 def test_logs_never_hold_the_key_or_a_full_email(client, sandbox, caplog,
                                                  settings):
     caplog.set_level(logging.DEBUG)

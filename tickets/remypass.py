@@ -61,6 +61,8 @@ LONGEST_RETRY_WAIT = 5.0
 # Retry-After values above this are taken as this (a day).
 LONGEST_RETRY_AFTER = 86_400
 MAX_LOGGED_BODY = 500
+# The longest e-mail address there can be.
+MAX_EMAIL = 254
 # The longest ids and links the ticket's columns hold; longer ones are not
 # cut short but treated as missing (see _whole).
 ID_LIMIT = 64
@@ -73,8 +75,11 @@ SHOWABLE_TIMES = (datetime.min.replace(tzinfo=timezone.utc) + timedelta(days=1),
 # the @ that cannot stand around an address in text or a URL's query, so
 # non-ASCII names, apostrophes and braces are masked whole; the domain may be
 # a bracketed IP.
+# The look-behind starts a match only where a run of such characters starts,
+# which keeps a long text without an @ a single pass.
 EMAIL_PATTERN = re.compile(r"""
-    (?P<local>\\?"[^"@\s]*\\?"|[^\s@"<>(),;:\[\]/?=&#]+)
+    (?P<local>\\?"[^"@\s]*\\?"
+              |(?<![^\s@"<>(),;:\[\]/?=&\#])[^\s@"<>(),;:\[\]/?=&\#]+)
     @(?P<domain>\[[^\]\s]*\]|[\w.-]+)
 """, re.VERBOSE)
 
@@ -552,9 +557,11 @@ class RemyPassClient:
             result = read(envelope) if read else envelope
         except RemyPassError as exc:
             quiet = isinstance(exc, (RemyPassRejected, RemyPassBusy))
-            # Masked before it is cut: a cut could split an address or the key
-            # and leave a part that no longer looks like one.
-            body = _redact(response.text, self._api_key)[:MAX_LOGGED_BODY]
+            # Masked before the final cut, which could split an address or
+            # the key and leave a part that no longer looks like one; the
+            # first cut leaves room for the longest address past the end.
+            body = _redact(response.text[:MAX_LOGGED_BODY + 2 * MAX_EMAIL],
+                           self._api_key)[:MAX_LOGGED_BODY]
             logger.log(logging.WARNING if quiet else logging.ERROR,
                        "RemyPass %s %s -> %s in %.0f ms (booking %s): %s",
                        method, path, response.status_code, elapsed, label,
