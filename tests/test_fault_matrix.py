@@ -318,13 +318,18 @@ def test_a_late_duplicate_answer_on_retry_says_the_first_attempt_reached_remypas
     assert ticket.attempts == 2
 
 
-@pytest.mark.django_db
-def test_a_first_attempt_duplicate_is_a_rejection_naming_the_booking_id(
-        admin_user, sandbox):
+def another_sale_holds_the_booking_id():
+    """Have RemyPass hold a pass for BOOKING_ID made by another sale."""
     remypass.client().issue_event_ticket(
         booking_id=BOOKING_ID, film="Other", start_time=service_data()["start_time"],
         screen="2", row="B", seat="1", customer_name="Someone",
         customer_email="someone@example.com", send_email=False)
+
+
+@pytest.mark.django_db
+def test_a_first_attempt_duplicate_is_a_rejection_naming_the_booking_id(
+        admin_user, sandbox):
+    another_sale_holds_the_booking_id()
 
     ticket = services.issue_ticket(service_data(), issued_by=admin_user)
 
@@ -337,10 +342,7 @@ def test_a_first_attempt_duplicate_is_a_rejection_naming_the_booking_id(
 @pytest.mark.django_db
 def test_sending_a_rejected_duplicate_again_stays_rejected_and_adopts_nothing(
         admin_user, sandbox):
-    remypass.client().issue_event_ticket(
-        booking_id=BOOKING_ID, film="Other", start_time=service_data()["start_time"],
-        screen="2", row="B", seat="1", customer_name="Someone",
-        customer_email="someone@example.com", send_email=False)
+    another_sale_holds_the_booking_id()
     ticket = services.issue_ticket(service_data(), issued_by=admin_user)
 
     ticket = services.update_and_resend(ticket, service_data(), actor=admin_user)
