@@ -327,8 +327,7 @@ def test_void_of_tickets_already_void_offers_nothing_to_confirm(
     response = select_all(supervisor_client)
 
     assert messages_of(response) == [
-        "None of the selected tickets can be voided: 2 already void, 0 not "
-        "issued by RemyPass."]
+        "None of the selected tickets can be voided: 2 are already void."]
     assert "Voiding is permanent." not in response.content.decode()
     assert sandbox.requests_received(method="POST") == []
 

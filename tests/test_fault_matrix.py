@@ -478,3 +478,52 @@ def test_issuing_inside_an_outer_transaction_is_refused_before_any_call(
             services.issue_ticket(service_data(), issued_by=admin_user)
 
     assert sandbox.requests_received(path=ISSUE_PATH) == []
+
+
+@pytest.mark.django_db
+def test_a_clear_failure_after_an_unclear_attempt_keeps_the_details_locked(
+        admin_user, sandbox):
+    sandbox.inject(method="POST", path=ISSUE_PATH, times=1,
+                   kind="malformed_json", status=502, process=True)
+    ticket = services.issue_ticket(service_data(), issued_by=admin_user)
+    sandbox.inject(method="POST", path=ISSUE_PATH, times=1, kind="rate_limit",
+                   retry_after=30)
+
+    ticket = services.retry_ticket(ticket, actor=admin_user)
+
+    assert ticket.status == Ticket.Status.UNKNOWN
+    assert ticket.last_error.endswith(
+        "An earlier attempt may have reached RemyPass, so the ticket stays "
+        "marked for reconciliation and its details cannot be changed until "
+        "then.")
+    with pytest.raises(services.TicketNotAllowed):
+        services.update_and_resend(ticket, service_data(seat="A13"),
+                                   actor=admin_user)
+    # The seat stays held for the pass RemyPass may have made.
+    with pytest.raises(services.SeatTaken):
+        services.issue_ticket(service_data(booking_id="B-OTHER"),
+                              issued_by=admin_user)
+
+
+@pytest.mark.django_db
+def test_reconciling_a_booking_id_held_for_another_sale_rejects_it_once(
+        admin_user, sandbox):
+    another_sale_holds_the_booking_id()
+    sandbox.inject(method="POST", path=ISSUE_PATH, times=1, kind="status",
+                   status=502)
+    ticket = services.issue_ticket(service_data(), issued_by=admin_user)
+    assert ticket.status == Ticket.Status.UNKNOWN
+    sandbox.clear_requests()
+
+    summary = services.reconcile_tickets(min_age_seconds=0)
+
+    ticket.refresh_from_db()
+    assert summary.refused == [BOOKING_ID]
+    assert ticket.status == Ticket.Status.REJECTED
+    assert ticket.remypass_id is None
+    assert "made for another sale" in ticket.last_error
+    assert sandbox.requests_received(method="POST") == []
+    # Corrected to a free booking id, it is issued.
+    ticket = services.update_and_resend(
+        ticket, service_data(booking_id="BOOKING-12346"), actor=admin_user)
+    assert ticket.status == Ticket.Status.ACTIVE

@@ -309,3 +309,24 @@ def test_number_no_row_can_have_in_the_address_is_ignored(admin_client):
 
     assert response.status_code == 200
     assert response.context["resume"] is None
+
+
+def test_next_ticket_for_the_second_of_a_repeated_hour_keeps_that_one(
+        admin_client, settings):
+    settings.TIME_ZONE = "Europe/London"
+    admin_client.post(ISSUE_URL, {**booking_form_data(
+        start_time="2027-10-31T01:30"), "start_time_fold": "1"})
+    ticket = Ticket.objects.get()
+
+    page = admin_client.get(ticket.get_absolute_url()).content.decode()
+    link = page.split('id="next-ticket" href="')[1].split('"')[0]
+    response = admin_client.post(link.replace("&amp;", "&").split("?")[0], {
+        **booking_form_data(booking_id="B-2", seat="A13",
+                            start_time="2027-10-31T01:30"),
+        "start_time_fold": admin_client.get(link.replace("&amp;", "&")).context[
+            "form"].initial["start_time_fold"]})
+
+    assert "31 October 2027, 01:30 GMT" in page
+    assert response.status_code == 302
+    assert {t.booking.start_time for t in Ticket.objects.all()} == {
+        datetime(2027, 10, 31, 1, 30, tzinfo=dt_timezone.utc)}

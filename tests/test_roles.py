@@ -575,7 +575,7 @@ def test_box_office_is_told_who_can_reconcile_and_cannot_force_it(
     response = box_office_client.post(f"/tickets/{ticket.pk}/reconcile/",
                                       follow=True)
 
-    assert "a supervisor can reconcile it now" in page
+    assert "Ask a supervisor to reconcile it from this page" in page
     assert "Only a supervisor can reconcile tickets" in response.content.decode()
     assert sandbox.requests_received() == []
     ticket.refresh_from_db()

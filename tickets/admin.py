@@ -35,6 +35,10 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
+# Start times in lists: the day spelled out, 24-hour clock, zone when the
+# clocks change (a date like 11/12 reads differently on either side of the
+# Atlantic).
+START_FORMAT = "j M Y, H:i T"
 # At most this many tickets per action that calls RemyPass once per ticket.
 VOID_BATCH_LIMIT = 200
 BATCH_LIMIT = VOID_BATCH_LIMIT
@@ -349,7 +353,8 @@ class TicketAdmin(admin.ModelAdmin):
                 "RemyPass could not be searched, so nothing was changed: "
                 "%(reason)s") % {"reason": summary.search_error}, messages.ERROR)
             return
-        total = summary.settled + len(summary.flagged) + len(summary.failed)
+        total = (summary.settled + len(summary.flagged) + len(summary.failed)
+                 + len(summary.refused))
         if not total:
             self.message_user(request, gettext(
                 "No ticket needed reconciling: none is left sending or with an "
@@ -376,6 +381,11 @@ class TicketAdmin(admin.ModelAdmin):
                 "Sent again and failed (see each ticket's history): "
                 "%(names)s.") % {"names": _names(summary.failed)},
                 messages.ERROR)
+        if summary.refused:
+            self.message_user(request, gettext(
+                "Rejected, as RemyPass holds their booking id for another sale; "
+                "correct each and send it again: %(names)s.") % {
+                    "names": _names(summary.refused)}, messages.ERROR)
 
     # -- Columns --
 
@@ -392,7 +402,7 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description=_("starts"), ordering="booking__start_time")
     def starts(self, ticket):
         return formats.date_format(timezone.localtime(ticket.booking.start_time),
-                                   "SHORT_DATETIME_FORMAT")
+                                   START_FORMAT)
 
     @admin.display(description=_("screen"), ordering="booking__screen")
     def screen(self, ticket):
@@ -552,11 +562,19 @@ class TicketAdmin(admin.ModelAdmin):
         if not voidable:
             # Nothing to confirm: say why instead of offering a void that
             # would do nothing.
+            reasons = []
+            if already_void:
+                reasons.append(ngettext("%(count)d is already void",
+                                        "%(count)d are already void",
+                                        already_void) % {"count": already_void})
+            if count - already_void:
+                reasons.append(ngettext(
+                    "%(count)d is not issued by RemyPass",
+                    "%(count)d are not issued by RemyPass",
+                    count - already_void) % {"count": count - already_void})
             self.message_user(request, gettext(
-                "None of the selected tickets can be voided: %(void)d already "
-                "void, %(unissued)d not issued by RemyPass.") % {
-                    "void": already_void, "unissued": count - already_void},
-                messages.WARNING)
+                "None of the selected tickets can be voided: %(reasons)s.") % {
+                    "reasons": gettext(", ").join(reasons)}, messages.WARNING)
             return None
         sample = list(queryset.select_related("booking")[:NAMES_SHOWN])
         return TemplateResponse(request, "admin/tickets/ticket/void_confirmation.html", {
@@ -683,7 +701,7 @@ class BookingAdmin(admin.ModelAdmin):
     @admin.display(description=_("starts"), ordering="start_time")
     def starts(self, booking):
         return formats.date_format(timezone.localtime(booking.start_time),
-                                   "SHORT_DATETIME_FORMAT")
+                                   START_FORMAT)
 
     @admin.display(description=_("customer"))
     def customer(self, booking):

@@ -67,8 +67,10 @@ def ticket_row(ticket) -> list[str]:
         booking.screen, booking.row, booking.seat, booking.customer_name,
         booking.customer_email, ticket.get_status_display(),
         ticket.serial_number, _yes_no(ticket.email_sent),
-        local_time(ticket.issued_at, "seconds"), ticket.apple_wallet_url,
-        ticket.google_wallet_url,
+        local_time(ticket.issued_at, "seconds"),
+        # A void pass's links no longer work; a list must not offer them.
+        "" if ticket.status == ticket.Status.VOID else ticket.apple_wallet_url,
+        "" if ticket.status == ticket.Status.VOID else ticket.google_wallet_url,
     ]
 
 

@@ -124,8 +124,8 @@ class IssueTicketForm(forms.ModelForm):
         }
         help_texts = {
             "general_admission": _("Unreserved seating: row and seat may "
-                                   "repeat, or stay empty (the ticket then "
-                                   "shows GA)."),
+                                   "repeat, or stay empty (the wallet pass "
+                                   "then shows GA for both)."),
         }
 
     # The order the page shows them in, which is also the order errors are

@@ -302,14 +302,28 @@ def booking_id_refused(ticket: Ticket) -> str:
 
 def _classify_failure(ticket: Ticket, exc: remypass.RemyPassError):
     Status, Action = Ticket.Status, TicketEvent.Action
+    landed = _an_earlier_attempt_may_have_landed(ticket)
     if isinstance(exc, remypass.RemyPassDuplicate):
-        if _an_earlier_attempt_may_have_landed(ticket):
+        if landed:
             # That attempt's ticket is the one RemyPass holds.
             return Status.UNKNOWN, Action.UNKNOWN, _(
                 "RemyPass already has this booking: an earlier attempt did reach "
                 "it. The ticket is marked for reconciliation; do not issue it "
                 "again.")
         return Status.REJECTED, Action.REJECTED, booking_id_refused(ticket)
+    status, action, message = _classify_other_failure(exc)
+    if landed and status != Status.UNKNOWN:
+        # This attempt certainly made nothing, but an earlier one may have:
+        # the details stay as RemyPass may hold them until reconciliation.
+        return Status.UNKNOWN, Action.UNKNOWN, message + " " + _(
+            "An earlier attempt may have reached RemyPass, so the ticket stays "
+            "marked for reconciliation and its details cannot be changed "
+            "until then.")
+    return status, action, message
+
+
+def _classify_other_failure(exc: remypass.RemyPassError):
+    Status, Action = Ticket.Status, TicketEvent.Action
     if isinstance(exc, remypass.RemyPassServerError):
         # A gateway or server error can come after RemyPass did the work, so
         # the details must not change until reconciliation has looked.
@@ -341,8 +355,19 @@ def _classify_failure(ticket: Ticket, exc: remypass.RemyPassError):
 
 
 def _an_earlier_attempt_may_have_landed(ticket: Ticket) -> bool:
-    """Say whether an earlier send of this ticket ended without a clear answer."""
-    return ticket.events.filter(action=TicketEvent.Action.UNKNOWN).exists()
+    """
+    Say whether an earlier send of this ticket ended without a clear answer.
+
+    A rejection settles the question up to that point: it is only recorded
+    when RemyPass is known to hold nothing of ours for the booking.
+    """
+    events = ticket.events.all()
+    settled = (events.filter(action=TicketEvent.Action.REJECTED)
+               .order_by("-id").values_list("id", flat=True).first())
+    unclear = events.filter(action=TicketEvent.Action.UNKNOWN)
+    if settled is not None:
+        unclear = unclear.filter(id__gt=settled)
+    return unclear.exists()
 
 
 def as_sentence(text: str) -> str:
@@ -710,6 +735,7 @@ class ReconcileSummary:
     flagged: list = field(default_factory=list)
     failed: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
+    refused: list = field(default_factory=list)
     search_error: str = ""
 
     @property
@@ -725,6 +751,8 @@ class ReconcileSummary:
             _("Sent again and not issued: %(n)s") % {"n": len(self.failed)},
             _("Skipped, changed by someone else meanwhile: %(n)s") % {
                 "n": len(self.skipped)},
+            _("Rejected, booking id held by another sale: %(n)s") % {
+                "n": len(self.refused)},
         ]
         if self.search_error:
             lines.append(_("RemyPass could not be searched, so nothing was "
@@ -796,6 +824,10 @@ def reconcile_tickets(*, min_age_seconds: int, actor=None, client=None,
                     .values_list("remypass_id", flat=True))
         candidates = [p for p in held if p.remypass_id not in taken
                       and could_be(p, ticket)]
+        if not candidates and _held_for_another_sale(held, ticket):
+            _reject_as_another_sales(ticket, actor=actor)
+            summary.refused.append(label)
+            continue
         _settle(ticket, candidates, summary, actor=actor, client=client)
     return summary
 
@@ -873,6 +905,35 @@ def could_be(data: remypass.PassData, ticket: Ticket) -> bool:
         return False
     # A pass issued before the booking was typed in is someone else's.
     return data.issued_at is None or data.issued_at >= ticket.created_at - CLOCK_SLACK
+
+
+def _held_for_another_sale(held, ticket: Ticket) -> bool:
+    """Say whether RemyPass holds this booking id on a pass that is not ours."""
+    booking_id = ticket.booking.booking_id.casefold()
+    return any(p.booking_id and p.booking_id.casefold() == booking_id
+               for p in held)
+
+
+def _reject_as_another_sales(ticket: Ticket, *, actor) -> None:
+    """
+    Reject a ticket whose booking id RemyPass holds for a different sale.
+
+    RemyPass keeps booking ids unique, so none of our attempts can have made
+    a pass of their own: the booking id must change before it is sent again.
+    """
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        ticket.status = Ticket.Status.REJECTED
+        ticket.last_error = _(
+            "RemyPass holds a ticket for booking id %(booking)s made for another "
+            "sale (another customer, showing or seat), so none of this "
+            "booking's attempts made a ticket. Check the booking id, correct "
+            "it and send again.") % {"booking": ticket.booking.booking_id}
+        ticket.reconcile_candidates = []
+        ticket.save(update_fields=["status", "last_error",
+                                   "reconcile_candidates", "updated_at"])
+        record(ticket, TicketEvent.Action.REJECTED, actor=actor,
+               message=ticket.last_error)
 
 
 def _settle(ticket, candidates, summary, *, actor, client) -> None:

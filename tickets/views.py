@@ -6,6 +6,7 @@ Every view checks the permission for its step itself, and the service checks
 it again, so a hand-made request gets no further than the button would.
 """
 
+import math
 from dataclasses import dataclass
 from functools import wraps
 from datetime import datetime, timedelta
@@ -188,13 +189,17 @@ def issue(request):
 def _prefill(query):
     """Return the showing a "next ticket" link carries, as form initial data."""
     return {name: query[name][:200] for name in
-            ("screening", "film", "screen", "start_time") if query.get(name)}
+            ("screening", "film", "screen", "start_time", "start_time_fold")
+            if query.get(name)}
 
 
 def _next_ticket_url(film, screen, start_time):
     """Return the issue form's address with this showing filled in."""
     values = {"film": film, "screen": screen,
               "start_time": local_input_value(start_time)}
+    if timezone.localtime(start_time).fold:
+        # The second of a repeated hour; the form would otherwise ask again.
+        values["start_time_fold"] = "1"
     screening = (Screening.objects.filter(film=film, screen=screen,
                                           start_time=start_time)
                  .values_list("pk", flat=True).first())
@@ -311,11 +316,11 @@ def reconcile(request, pk):
                                   "was changed: %(reason)s") % {
                                       "reason": summary.search_error})
     elif summary.skipped or not (summary.settled or summary.flagged
-                                 or summary.failed):
+                                 or summary.failed or summary.refused):
         messages.info(request, _(
             "This ticket was sent too recently to settle safely; an answer may "
             "still be on its way. Try again in %(seconds)d seconds.") % {
-                "seconds": services.reconcile_min_age()})
+                "seconds": _seconds_until_reconcilable(ticket)})
     else:
         ticket.refresh_from_db()
         text = ticket.last_error or _("Settled: the ticket is %(status)s.") % {
@@ -323,6 +328,12 @@ def reconcile(request, pk):
         level = messages.SUCCESS if ticket.is_issued else messages.WARNING
         messages.add_message(request, level, text)
     return redirect("tickets:detail", pk=pk)
+
+
+def _seconds_until_reconcilable(ticket):
+    sent = ticket.sent_at or ticket.created_at
+    waited = (timezone.now() - sent).total_seconds()
+    return max(1, math.ceil(services.reconcile_min_age() - waited))
 
 
 @login_required

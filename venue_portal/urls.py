@@ -6,6 +6,8 @@ from django.views.generic import RedirectView
 admin.site.site_header = "venue_portal"
 admin.site.site_title = "venue_portal"
 admin.site.index_title = "Box office administration"
+# The ticket list needs the width more than a second copy of the menu.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tickets:home"), name="root"),

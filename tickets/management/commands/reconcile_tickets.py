@@ -31,6 +31,7 @@ class Command(BaseCommand):
                                 (_("sent again"), summary.retried),
                                 (_("flagged"), summary.flagged),
                                 (_("not issued"), summary.failed),
+                                (_("rejected"), summary.refused),
                                 (_("skipped"), summary.skipped)):
             for label in labels:
                 self.stdout.write(f"  {heading}: {label}")
