@@ -130,7 +130,7 @@ def test_list_shows_local_start_and_links_the_ticket(supervisor_client):
     ticket = make_ticket()
     html = supervisor_client.get(CHANGELIST).content.decode()
     assert "B-1" in html
-    assert "6 Dec 2026, 19:30 GMT" in html
+    assert "12 Jun 2026, 19:30 BST" in html
     assert reverse("admin:tickets_ticket_change", args=[ticket.pk]) in html
 
 

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
@@ -30,15 +30,12 @@ from django.views.decorators.http import require_POST
 from . import exports, services
 from .admin_forms import BookingAdminForm
 from .forms import VoidForm
+from .templatetags.box_office import venue_time
 from .models import (
     Booking, Member, PassTemplate, Screening, Ticket, TicketEvent)
 
 logger = logging.getLogger(__name__)
 
-# Start times in lists: the day spelled out, 24-hour clock, zone when the
-# clocks change (a date like 11/12 reads differently on either side of the
-# Atlantic).
-START_FORMAT = "j M Y, H:i T"
 # At most this many tickets per action that calls RemyPass once per ticket.
 VOID_BATCH_LIMIT = 200
 BATCH_LIMIT = VOID_BATCH_LIMIT
@@ -401,8 +398,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("starts"), ordering="booking__start_time")
     def starts(self, ticket):
-        return formats.date_format(timezone.localtime(ticket.booking.start_time),
-                                   START_FORMAT)
+        return venue_time(ticket.booking.start_time)
 
     @admin.display(description=_("screen"), ordering="booking__screen")
     def screen(self, ticket):
@@ -700,8 +696,7 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("starts"), ordering="start_time")
     def starts(self, booking):
-        return formats.date_format(timezone.localtime(booking.start_time),
-                                   START_FORMAT)
+        return venue_time(booking.start_time)
 
     @admin.display(description=_("customer"))
     def customer(self, booking):
