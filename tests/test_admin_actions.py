@@ -473,3 +473,18 @@ def test_ticket_page_shows_history_and_ignores_posted_edits(supervisor_client,
     oldest.refresh_from_db()
     assert oldest.message == ""
     assert ticket.events.count() == len(events)
+
+
+@pytest.mark.parametrize("selected", ["abc", "", "1.5", "1" * 23, "²"])
+def test_a_selection_naming_no_row_is_refused_without_a_server_error(
+        supervisor_client, sandbox, selected):
+    bulk_active(1)
+
+    response = supervisor_client.post(CHANGELIST, {
+        "action": "void_selected", "index": "0",
+        "_selected_action": [selected]}, follow=True)
+
+    assert response.status_code == 200
+    assert messages_of(response) == [
+        "The selection was not understood. Tick the tickets again."]
+    assert sandbox.requests_received(method="POST") == []

@@ -46,3 +46,18 @@ def test_a_server_error_is_logged_with_its_traceback(admin_client, caplog,
     assert response.status_code == 500
     errors = [r for r in caplog.records if r.name == "django.request"]
     assert errors and errors[0].exc_info[0] is RuntimeError
+
+
+@pytest.mark.parametrize("line", [
+    "GET /admin/tickets/booking/1/change/?_changelist_filters=q%3Dann%2540example.org",
+    "GET /accounts/login/?next=/tickets/%3Fq%3Dann%2540example.org",
+    "GET /tickets/?q=ann%40%5B127.0.0.1%5D",
+    'GET /tickets/?q=%22ann%5C+smith%22%40example.org',
+])
+def test_addresses_quoted_in_urls_are_masked(line):
+    entry = record("%s", line)
+
+    MaskEmails().filter(entry)
+
+    assert "ann" not in entry.getMessage()
+    assert "a***@" in entry.getMessage()

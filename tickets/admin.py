@@ -205,8 +205,27 @@ class TicketEventInline(admin.TabularInline):
         return False
 
 
+class SelectionCheckedAdmin(admin.ModelAdmin):
+    """An admin whose actions refuse a selection that names no real row."""
+
+    # The largest primary key the databases hold (a 64-bit integer).
+    LARGEST_ID = 2**63 - 1
+
+    def response_action(self, request, queryset):
+        selected = request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+        if any(not (value.isascii() and value.isdigit()
+                    and int(value) <= self.LARGEST_ID) for value in selected):
+            # Only a hand-made request can send these; Django would answer
+            # with a server error.
+            self.message_user(request, gettext(
+                "The selection was not understood. Tick the tickets again."),
+                messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
+
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(SelectionCheckedAdmin):
     list_display = ("booking_ref", "film", "starts", "screen", "seat",
                     "customer", "status", "email_sent", "issued_at")
     list_display_links = ("booking_ref",)
@@ -631,7 +650,7 @@ class BookingSaveRefused(Exception):
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(SelectionCheckedAdmin):
     """A supervisor's corrections to what the box office typed."""
 
     form = BookingAdminForm

@@ -1,8 +1,13 @@
 """Logging filters that keep customers' addresses out of the logs."""
 
 import logging
+from urllib.parse import unquote
 
 from .remypass import mask_email
+
+# A search term can be quoted twice over (a list's filters carried in a
+# "next" or "_changelist_filters" parameter).
+UNQUOTE_ROUNDS = 3
 
 
 class MaskEmails(logging.Filter):
@@ -14,7 +19,12 @@ class MaskEmails(logging.Filter):
 
     def filter(self, record):
         message = record.getMessage()
-        masked = mask_email(message.replace("%40", "@"))
-        if masked != message.replace("%40", "@"):
+        readable = message
+        for _round in range(UNQUOTE_ROUNDS):
+            if "%" not in readable:
+                break
+            readable = unquote(readable)
+        masked = mask_email(readable)
+        if masked != readable:
             record.msg, record.args = masked, ()
         return True

@@ -78,7 +78,7 @@ SHOWABLE_TIMES = (datetime.min.replace(tzinfo=timezone.utc) + timedelta(days=1),
 # The look-behind starts a match only where a run of such characters starts,
 # which keeps a long text without an @ a single pass.
 EMAIL_PATTERN = re.compile(r"""
-    (?P<local>\\?"[^"@\s]*\\?"
+    (?P<local>\\?"(?:[^"\\\n]|\\[^"\n]){0,64}\\?"
               |(?<![^\s@"<>(),;:\[\]/?=&\#])[^\s@"<>(),;:\[\]/?=&\#]+)
     @(?P<domain>\[[^\]\s]*\]|[\w.-]+)
 """, re.VERBOSE)
