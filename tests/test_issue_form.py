@@ -330,3 +330,19 @@ def test_next_ticket_for_the_second_of_a_repeated_hour_keeps_that_one(
     assert response.status_code == 302
     assert {t.booking.start_time for t in Ticket.objects.all()} == {
         datetime(2027, 10, 31, 1, 30, tzinfo=dt_timezone.utc)}
+
+
+def test_a_correction_cannot_move_a_booking_into_the_past(admin_client, sandbox):
+    sandbox.inject(method="POST", path="/event-tickets/issue", times=1,
+                   kind="status", status=400,
+                   body={"success": False, "message": "row is required"})
+    admin_client.post(ISSUE_URL, booking_form_data())
+    ticket = Ticket.objects.get()
+    assert ticket.status == Ticket.Status.REJECTED
+
+    response = admin_client.post(ISSUE_URL, {
+        **booking_form_data(start_time="0001-01-01T00:00"), "resume": ticket.pk})
+
+    assert response.context["form"].errors["start_time"] == [
+        "This start time is in the past."]
+    assert len(sandbox.requests_received(method="POST")) == 1

@@ -1,6 +1,7 @@
 """The screenings catalogue, the picker on the issue form and its follow-ups."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -270,3 +271,30 @@ def test_box_office_can_read_the_catalogue_but_not_change_it(box_office_client,
     response = box_office_client.get("/admin/tickets/screening/add/")
     assert response.status_code == 403
     assert "You are not allowed to do this" in response.content.decode()
+
+
+def add_screening(client, start_date, start_time, **extra):
+    return client.post("/admin/tickets/screening/add/", {
+        "film": "Late Show", "screen": "Screen 2", "start_time_0": start_date,
+        "start_time_1": start_time, "notes": "", **extra})
+
+
+def test_catalogue_refuses_a_start_time_years_away(admin_client):
+    response = add_screening(admin_client, "9999-12-31", "23:59")
+
+    assert "Check the year." in response.content.decode()
+    assert not Screening.objects.exists()
+
+
+def test_catalogue_asks_which_of_a_repeated_hour_and_keeps_the_answer(
+        admin_client, settings):
+    settings.TIME_ZONE = "Europe/London"
+
+    asked = add_screening(admin_client, "2027-10-31", "01:30")
+    answered = add_screening(admin_client, "2027-10-31", "01:30",
+                             start_time_fold="1")
+
+    assert "happens twice in Europe/London" in asked.content.decode()
+    assert answered.status_code == 302
+    assert Screening.objects.get().start_time == datetime(
+        2027, 10, 31, 1, 30, tzinfo=dt_timezone.utc)

@@ -16,7 +16,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import Booking
+from .models import Booking, Screening
 
 FIRST, SECOND = "0", "1"
 
@@ -141,6 +141,9 @@ class BookingAdminForm(forms.ModelForm):
             placed = self._place(naive, cleaned.get("start_time_fold"))
             if placed is not None:
                 cleaned["start_time"] = placed
+            else:
+                # Left naive, it must not reach the instance.
+                cleaned.pop("start_time", None)
         field, message = self.refused
         if message:
             self.add_error(field or None, message)
@@ -174,3 +177,23 @@ class BookingAdminForm(forms.ModelForm):
                     == old.replace(microsecond=0).astimezone(dt_timezone.utc)):
                 return old
         return placed
+
+
+class ScreeningAdminForm(BookingAdminForm):
+    """A showing in the catalogue, its start time placed as for a booking."""
+
+    # The catalogue offers showings; one further ahead than this is a typo.
+    LONGEST_AHEAD = timedelta(days=2 * 366)
+
+    class Meta:
+        model = Screening
+        fields = ["film", "screen", "start_time", "notes"]
+
+    def clean_start_time(self):
+        naive = self.cleaned_data["start_time"]
+        now = timezone.localtime().replace(tzinfo=None)
+        if not now - timedelta(days=366) <= naive <= now + self.LONGEST_AHEAD:
+            raise forms.ValidationError(gettext(
+                "Enter a start time within a year back and two years ahead. "
+                "Check the year."), code="out_of_range")
+        return naive

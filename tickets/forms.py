@@ -237,7 +237,7 @@ class IssueTicketForm(forms.ModelForm):
 
     def clean_start_time(self):
         start_time = self._place(self.cleaned_data["start_time"])
-        if self.ticket is None and start_time < timezone.now() - timedelta(hours=12):
+        if start_time < timezone.now() - timedelta(hours=12):
             raise forms.ValidationError(_("This start time is in the past."))
         if start_time > timezone.now() + LONGEST_AHEAD:
             raise forms.ValidationError(_("This start time is more than two "
