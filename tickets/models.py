@@ -92,6 +92,8 @@ class Booking(models.Model):
         ]
         constraints = [
             # "B-1001" and "b-1001" are one sale typed twice, not two.
+            # TODO: on SQLite, UPPER() folds ASCII letters only, so "É-1" and
+            # "é-1" still count as two bookings there; PostgreSQL folds all.
             models.UniqueConstraint(
                 Upper("booking_id"), name="booking_id_unique_in_any_case",
                 violation_error_message=_("This booking id already has a "

@@ -808,6 +808,10 @@ def reconcile_tickets(*, min_age_seconds: int, actor=None, client=None,
     if not stale:
         return summary
     try:
+        # TODO: RemyPass has no lookup by booking id or serial number, so even
+        # one ticket's reconciliation reads every pass the account holds, 100
+        # a page. An account past a million passes meets the client's page cap
+        # and cannot be reconciled at all; use a lookup once RemyPass has one.
         held = list(client.iter_passes(include_void=True))
     except remypass.RemyPassError as exc:
         summary.search_error = exc.message
@@ -977,6 +981,9 @@ def _adopt(ticket, data: remypass.PassData, *, actor) -> bool:
     return True
 
 
+# TODO: a supervisor cannot yet pick one of the candidates from the pages;
+# the admin shows them only as raw data, and settling such a ticket means
+# voiding the spare passes in RemyPass's dashboard and reconciling again.
 def _flag(ticket, candidates, *, actor) -> None:
     with transaction.atomic():
         ticket = _lock(ticket)
