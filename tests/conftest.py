@@ -1,5 +1,5 @@
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from hypothesis import settings as hypothesis_settings
 
 from sandbox.testing import SandboxServer
@@ -118,3 +118,23 @@ def supervisor_client(supervisor_user):
     client = Client()
     client.force_login(supervisor_user)
     return client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_roles(django_db_setup, django_db_blocker):
+    """The staff role groups as the migrations made them, read before any test.
+
+    Read here, for the whole run, so that it is taken before any test of
+    any folder has emptied the tables, whatever order the tests run in.
+
+    Each live-server test ends by emptying every table; Django then re-creates
+    permissions but not the groups a data migration made. This copy lets later
+    tests put back exactly what the migrations made, and nothing if they made
+    nothing.
+    """
+    with django_db_blocker.unblock():
+        return {
+            group.name: [(p.content_type.app_label, p.codename)
+                         for p in group.permissions.select_related("content_type")]
+            for group in Group.objects.all()
+        }

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from . import charts, services
 from .forms import IssueTicketForm, VoidForm, local_input_value, row_id
@@ -49,6 +50,26 @@ def post_only_back_to_ticket(view):
         return view(request, pk)
 
     return wrapper
+
+
+def ticket_step(permission, refusal):
+    """Load the ticket for a step, refused unless the login holds ``permission``.
+
+    The check is here, where the work is done, not only in which buttons a
+    page shows; the service checks it once more.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, pk):
+            ticket = _ticket_or_404(pk)
+            if not request.user.has_perm(f"tickets.{permission}"):
+                return _refuse(request, pk, str(refusal))
+            return view(request, ticket)
+
+        return wrapper
+
+    return decorate
 
 
 def csrf_failure(request, reason=""):
@@ -255,11 +276,8 @@ def detail(request, pk):
 
 @login_required
 @post_only_back_to_ticket
-def retry(request, pk):
-    ticket = _ticket_or_404(pk)
-    if not request.user.has_perm("tickets.retry_ticket"):
-        return _refuse(request, pk, _("Your login cannot retry tickets. Ask a "
-                                      "supervisor."))
+@ticket_step("retry_ticket", _lazy("Your login cannot retry tickets. Ask a supervisor."))
+def retry(request, ticket):
     try:
         ticket = services.retry_ticket(ticket, actor=request.user)
     except services.TicketError as exc:
@@ -270,16 +288,13 @@ def retry(request, pk):
                 "serial": ticket.serial_number})
         else:
             messages.error(request, ticket.last_error)
-    return redirect("tickets:detail", pk=pk)
+    return redirect("tickets:detail", pk=ticket.pk)
 
 
 @login_required
 @post_only_back_to_ticket
-def refresh(request, pk):
-    ticket = _ticket_or_404(pk)
-    if not request.user.has_perm("tickets.refresh_ticket"):
-        return _refuse(request, pk, _("Only a supervisor can refresh tickets "
-                                      "from RemyPass."))
+@ticket_step("refresh_ticket", _lazy("Only a supervisor can refresh tickets from RemyPass."))
+def refresh(request, ticket):
     before = ticket.status
     try:
         ticket = services.refresh_ticket(ticket, actor=request.user)
@@ -294,23 +309,20 @@ def refresh(request, pk):
         else:
             messages.info(request, _("Checked with RemyPass: no change, the "
                                      "ticket is %(status)s.") % values)
-    return redirect("tickets:detail", pk=pk)
+    return redirect("tickets:detail", pk=ticket.pk)
 
 
 @login_required
 @post_only_back_to_ticket
-def reconcile(request, pk):
-    ticket = _ticket_or_404(pk)
-    if not request.user.has_perm("tickets.reconcile_ticket"):
-        return _refuse(request, pk, _("Only a supervisor can reconcile tickets "
-                                      "with RemyPass."))
+@ticket_step("reconcile_ticket", _lazy("Only a supervisor can reconcile tickets with RemyPass."))
+def reconcile(request, ticket):
     try:
         summary = services.reconcile_tickets(
             min_age_seconds=services.reconcile_min_age(), actor=request.user,
             only=ticket)
     except services.TicketError as exc:
         messages.error(request, exc.message)
-        return redirect("tickets:detail", pk=pk)
+        return redirect("tickets:detail", pk=ticket.pk)
     if summary.search_error:
         messages.error(request, _("RemyPass could not be searched, so nothing "
                                   "was changed: %(reason)s") % {
@@ -327,7 +339,7 @@ def reconcile(request, pk):
             "status": ticket.get_status_display()}
         level = messages.SUCCESS if ticket.is_issued else messages.WARNING
         messages.add_message(request, level, text)
-    return redirect("tickets:detail", pk=pk)
+    return redirect("tickets:detail", pk=ticket.pk)
 
 
 def _seconds_until_reconcilable(ticket):
@@ -337,10 +349,8 @@ def _seconds_until_reconcilable(ticket):
 
 
 @login_required
-def void(request, pk):
-    ticket = _ticket_or_404(pk)
-    if not request.user.has_perm("tickets.void_ticket"):
-        return _refuse(request, pk, _("Only a supervisor can void tickets."))
+@ticket_step("void_ticket", _lazy("Only a supervisor can void tickets."))
+def void(request, ticket):
     form = VoidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -353,6 +363,6 @@ def void(request, pk):
                 messages.success(request, outcome.message)
             else:
                 messages.error(request, outcome.message)
-        return redirect("tickets:detail", pk=pk)
+        return redirect("tickets:detail", pk=ticket.pk)
     return render(request, "tickets/void_confirm.html",
                   {"ticket": ticket, "form": form})

@@ -161,23 +161,6 @@ def log_in(page, client, live_server):
     return log_in
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _migrated_roles(django_db_setup, django_db_blocker):
-    """The staff role groups as the migrations made them, read before any test.
-
-    Each live-server test ends by emptying every table; Django then re-creates
-    permissions but not the groups a data migration made. This copy lets later
-    tests put back exactly what the migrations made, and nothing if they made
-    nothing.
-    """
-    with django_db_blocker.unblock():
-        return {
-            group.name: [(p.content_type.app_label, p.codename)
-                         for p in group.permissions.select_related("content_type")]
-            for group in Group.objects.all()
-        }
-
-
 @pytest.fixture
 def role(_migrated_roles, transactional_db):
     """Return the group of a staff role, as made by the migrations."""
